@@ -1,0 +1,160 @@
+/**
+ * Kysely's view of every table. Columns are portable across SQLite and PostgreSQL:
+ * ids are 53-bit integers (`bigint` on PostgreSQL, parsed back to number), timestamps are
+ * ISO-8601 UTC text, booleans are 0/1 integers, JSON is text. Stores map them to domain types.
+ */
+export interface Database {
+  users: UsersTable;
+  external_identities: ExternalIdentitiesTable;
+  organizations: OrganizationsTable;
+  memberships: MembershipsTable;
+  roles: RolesTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  signing_keys: SigningKeysTable;
+  invitations: InvitationsTable;
+  mail_outbox: MailOutboxTable;
+  audit_events: AuditEventsTable;
+}
+
+export interface UsersTable {
+  id: number;
+  /** Normalised: trimmed and lower-cased. */
+  email: string;
+  name: string | null;
+  /** Null for an account that only signs in through an external identity provider. */
+  password_hash: string | null;
+  email_verified: number;
+  /** Platform role: null, `viewer`, `admin` or `super_user`. */
+  platform_role: string | null;
+  /** `active` or `deactivated`. */
+  status: string;
+  created_at: string;
+  updated_at: string;
+  last_login_at: string | null;
+}
+
+export interface ExternalIdentitiesTable {
+  id: number;
+  user_id: number;
+  issuer: string;
+  subject: string;
+  provider: string | null;
+  created_at: string;
+}
+
+export interface OrganizationsTable {
+  id: number;
+  name: string;
+  primary_email: string | null;
+  contact_name: string | null;
+  is_sandbox: number;
+  sandbox_expires_at: string | null;
+  plan: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MembershipsTable {
+  id: number;
+  organization_id: number;
+  user_id: number;
+  /** A built-in role key (`admin`, `developer`, `viewer`) or a custom role's key. */
+  role: string;
+  created_at: string;
+  updated_at: string;
+  last_accessed_at: string | null;
+}
+
+/** Custom roles; the built-in ones are fixed in code and never stored. */
+export interface RolesTable {
+  id: number;
+  organization_id: number;
+  key: string;
+  name: string;
+  description: string | null;
+  /** JSON array of permission names. */
+  permissions: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A login session: one chain of rotating refresh tokens. Revoking it ends them all. */
+export interface SessionsTable {
+  id: number;
+  user_id: number;
+  organization_id: number | null;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  /** Why it was revoked: `logout`, `reuse_detected`, `password_changed`, `deactivated`. */
+  revoked_reason: string | null;
+}
+
+export interface RefreshTokensTable {
+  id: number;
+  session_id: number;
+  /** SHA-256 (hex) of the opaque token; the token itself is never stored. */
+  token_hash: string;
+  created_at: string;
+  expires_at: string;
+  /** Set when the token was exchanged; a second use revokes the session. */
+  used_at: string | null;
+}
+
+export interface SigningKeysTable {
+  /** The JWT `kid`. */
+  id: string;
+  algorithm: string;
+  public_jwk: string;
+  private_jwk: string;
+  created_at: string;
+  retired_at: string | null;
+}
+
+export interface InvitationsTable {
+  id: number;
+  /** Null for a platform-admin invitation. */
+  organization_id: number | null;
+  email: string;
+  role: string;
+  /** `organization` or `platform`. */
+  kind: string;
+  token_hash: string;
+  invited_by: number | null;
+  /** `pending`, `accepted`, `revoked`. Expiry is derived from `expires_at`. */
+  status: string;
+  created_at: string;
+  expires_at: string;
+  accepted_at: string | null;
+  accepted_by: number | null;
+}
+
+export interface MailOutboxTable {
+  id: number;
+  organization_id: number | null;
+  to_address: string;
+  subject: string;
+  text_body: string;
+  html_body: string | null;
+  created_at: string;
+  sent_at: string | null;
+  error: string | null;
+}
+
+export interface AuditEventsTable {
+  id: number;
+  organization_id: number | null;
+  project_id: number | null;
+  /** `user`, `client`, `api_key` or `system`. */
+  actor_type: string;
+  actor_id: number | null;
+  /** e.g. `flag.created`, `member.role_changed`. */
+  action: string;
+  resource_type: string;
+  resource_id: string | null;
+  /** JSON of the changed fields before and after; null where there was no before/after. */
+  before: string | null;
+  after: string | null;
+  created_at: string;
+}
