@@ -7,6 +7,8 @@ import { migrateToLatest } from './db/migrate.js';
 import { createServices, type Services } from './composition.js';
 import { v1ErrorHandler, problem, sendProblem } from './http/v1/problem.js';
 import { systemRoutes } from './http/v1/system.routes.js';
+import { authRoutes } from './http/v1/auth.routes.js';
+import { registerIdentify, sessionTokenIdentifier } from './http/plugins/identify.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -42,6 +44,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
   });
+  // Signing keys exist (created on first start) before the first request is served.
+  await app.services.tokens.ready();
+  // Who is calling: sets request.actor for everything after it (rate limits key on it).
+  // Further credential kinds (OIDC ID tokens, OAuth client tokens, API keys) are added to this list.
+  registerIdentify(app, [sessionTokenIdentifier(app.services.accounts, app.services.tokens)]);
   if (owned) app.addHook('onClose', async () => database.close());
 
   app.setErrorHandler(v1ErrorHandler);
@@ -50,5 +57,6 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   );
 
   await app.register(systemRoutes);
+  await app.register(authRoutes);
   return app;
 }
