@@ -1,5 +1,7 @@
+import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DatabaseTarget } from './db/connect.js';
+import { serverVersion } from './version.js';
 
 /** Everything the server reads from its environment, validated once at start. */
 export interface Config {
@@ -14,12 +16,20 @@ export interface Config {
   /** Emails that are platform super users. */
   superUserEmails: string[];
   smtpUrl: string | null;
+  /** The `From` of mail sent through SMTP (`SMTP_FROM`). */
+  mailFrom: string;
   /** Where people reach the server; used in links sent by mail. */
   publicUrl: string;
   /** `production`, `development`, … as reported by `/api/v1/version`. */
   environment: string;
   version: string;
   buildNumber: string;
+  /** Requests per credential (or client IP) per minute on `/api/v1`. */
+  rateLimitPerMinute: number;
+  /** How long shutdown waits for in-flight requests before closing their connections. */
+  shutdownTimeoutSeconds: number;
+  /** Trust `X-Forwarded-For`/`-Proto` from a reverse proxy (client IP for rate limits and logs). */
+  trustProxy: boolean;
 }
 
 /** A configuration variable that is present but wrong; the message names it. */
@@ -65,10 +75,58 @@ function url(env: Env, name: string, protocols: string[]): string | null {
   return raw;
 }
 
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+/** A short label (version, build number, environment name): letters, digits and `._+-`. */
+function label(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^[\w.+-]{1,64}$/.test(raw)) throw new ConfigError(name, `must be 1-64 letters, digits or ._+- characters, got "${raw}"`);
+  return raw;
+}
+
+function host(env: Env): string {
+  const raw = env.HOST;
+  if (raw === undefined || raw === '') return '0.0.0.0';
+  // A hostname, an IPv4 address or an IPv6 address (optionally bracketed).
+  if (!/^(\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)$/.test(raw)) {
+    throw new ConfigError('HOST', `must be a hostname or IP address, got "${raw}"`);
+  }
+  return raw.replace(/^\[(.*)\]$/, '$1');
+}
+
+function dataDirectory(env: Env): string {
+  const dir = resolve(env.SWITCHYARD_DATA_DIR || './data');
+  let isDirectory = true;
+  try {
+    isDirectory = statSync(dir).isDirectory();
+  } catch {
+    // Absent is fine: it is created on first start.
+  }
+  if (!isDirectory) throw new ConfigError('SWITCHYARD_DATA_DIR', `"${dir}" exists and is not a directory`);
+  return dir;
+}
+
+/** `SMTP_FROM`: `address@host` or `Name <address@host>`. */
+function mailFrom(env: Env): string {
+  const raw = env.SMTP_FROM?.trim();
+  if (!raw) return 'Switchyard <noreply@localhost>';
+  if (!/^([^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/.test(raw)) {
+    throw new ConfigError('SMTP_FROM', 'must be an address (noreply@example.com) or Name <noreply@example.com>');
+  }
+  return raw;
+}
+
 /** Reads and validates the configuration; throws `ConfigError` naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 8080, 0, 65535);
-  const dataDir = resolve(env.SWITCHYARD_DATA_DIR || './data');
+  const dataDir = dataDirectory(env);
   const dbUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   const database: DatabaseTarget = dbUrl
     ? { dialect: 'postgres', url: dbUrl, poolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 1000) }
@@ -82,25 +140,34 @@ export function loadConfig(env: Env = process.env): Config {
   if (adminPassword && adminPassword.length < 8) throw new ConfigError('SWITCHYARD_ADMIN_PASSWORD', 'must be at least 8 characters');
 
   const publicUrl = url(env, 'SWITCHYARD_PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`;
+  const adminOrg = env.SWITCHYARD_ADMIN_ORG?.trim() || 'Default';
+  if (adminOrg.length > 100) throw new ConfigError('SWITCHYARD_ADMIN_ORG', 'must be at most 100 characters');
+  const superUserEmails = (env.ADMIN_SUPER_USER_EMAILS ?? '')
+    .split(',')
+    .map((e) => e.trim().toLowerCase())
+    .filter(Boolean);
+  const badSuperUser = superUserEmails.find((e) => !/^[^\s@]+@[^\s@]+$/.test(e));
+  if (badSuperUser) throw new ConfigError('ADMIN_SUPER_USER_EMAILS', `"${badSuperUser}" is not an email address`);
 
   return {
-    host: env.HOST || '0.0.0.0',
+    host: host(env),
     port,
     dataDir,
     database,
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     signup: oneOf(env, 'SWITCHYARD_SIGNUP', ['open', 'invite-only'] as const, 'open'),
     admin: adminEmail && adminPassword
-      ? { email: adminEmail, password: adminPassword, organization: env.SWITCHYARD_ADMIN_ORG?.trim() || 'Default' }
+      ? { email: adminEmail, password: adminPassword, organization: adminOrg }
       : null,
-    superUserEmails: (env.ADMIN_SUPER_USER_EMAILS ?? '')
-      .split(',')
-      .map((e) => e.trim().toLowerCase())
-      .filter(Boolean),
+    superUserEmails,
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
+    mailFrom: mailFrom(env),
     publicUrl: publicUrl.replace(/\/+$/, ''),
-    environment: env.SWITCHYARD_ENVIRONMENT || 'production',
-    version: env.SWITCHYARD_VERSION || '0.1.0',
-    buildNumber: env.SWITCHYARD_BUILD_NUMBER || '1',
+    environment: label(env, 'SWITCHYARD_ENVIRONMENT', 'production'),
+    version: label(env, 'SWITCHYARD_VERSION', serverVersion),
+    buildNumber: label(env, 'SWITCHYARD_BUILD_NUMBER', '1'),
+    rateLimitPerMinute: int(env, 'SWITCHYARD_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
+    shutdownTimeoutSeconds: int(env, 'SWITCHYARD_SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 3600),
+    trustProxy: bool(env, 'SWITCHYARD_TRUST_PROXY', false),
   };
 }

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import { DomainError, RateLimitedError, ValidationError, type DomainErrorKind } from '../../domain/errors.js';
 
 /**
@@ -17,6 +18,22 @@ export interface Problem {
   /** Field → message, for validation failures. */
   errors?: Record<string, string>;
 }
+
+/** The problem body as a response schema, for every route's error statuses. */
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    instance: Type.String(),
+    code: Type.String(),
+    message: Type.String(),
+    details: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+    errors: Type.Optional(Type.Record(Type.String(), Type.String())),
+  },
+  { description: 'RFC 9457 problem details, with `code`, `message` and `details` as well' },
+);
 
 const statusByKind: Record<DomainErrorKind, number> = {
   validation: 422,
@@ -39,6 +56,7 @@ const titles: Record<number, string> = {
   409: 'Conflict',
   412: 'Precondition Failed',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Entity',
   429: 'Too Many Requests',
@@ -116,12 +134,18 @@ export function toProblem(error: unknown, request: FastifyRequest): Problem {
     return problem(request, status, code, `Invalid ${where}: ${summary}`, { fields: errors }, errors);
   }
   const status = typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 600 ? fe.statusCode : 500;
+  // Never the message of an unexpected error: it can carry SQL, paths or secrets. It is logged instead.
   if (status >= 500) return problem(request, status, 'internal_error', 'An unexpected error occurred');
+  // The JSON body parser rethrows the parser's SyntaxError with status 400.
+  if (error instanceof SyntaxError) return problem(request, 400, 'malformed_json', `Malformed JSON in request body: ${error.message}`);
   const codes: Record<string, string> = {
     FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
     FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
     FST_ERR_CTP_EMPTY_JSON_BODY: 'bad_request',
     FST_ERR_CTP_INVALID_JSON_BODY: 'malformed_json',
+    FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
+    FST_ERR_BAD_URL: 'bad_request',
+    FST_ERR_MAX_PARAM_LENGTH: 'bad_request',
   };
   const code = (fe.code && codes[fe.code]) ?? (status === 400 && /JSON/i.test(fe.message) ? 'malformed_json' : statusTitle(status).toLowerCase().replace(/\s+/g, '_'));
   return problem(request, status, code, fe.message || statusTitle(status));

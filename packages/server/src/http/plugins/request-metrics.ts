@@ -1,0 +1,17 @@
+import type { FastifyInstance } from 'fastify';
+import type { ServerMetrics } from '../../features/operations/metrics.js';
+
+/**
+ * Counts and times every response, labelled by method, the matched route pattern (never the raw
+ * URL, which would give every id its own time series) and status code. Unmatched requests share
+ * the `unmatched` route label.
+ */
+export function installRequestMetrics(app: FastifyInstance, metrics: ServerMetrics): void {
+  app.addHook('onResponse', async (request, reply) => {
+    // Fastify's 404 handler reports no route url (or its catch-all); both collapse into one label.
+    const pattern = request.is404 ? undefined : request.routeOptions.url;
+    const labels = { method: request.method, route: pattern ?? 'unmatched', status_code: String(reply.statusCode) };
+    metrics.httpRequests.inc(labels);
+    metrics.httpRequestDuration.observe(labels, reply.elapsedTime / 1000);
+  });
+}
