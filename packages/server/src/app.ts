@@ -5,7 +5,15 @@ import type { Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createServices, type Services } from './composition.js';
-import { v1ErrorHandler, problem, sendProblem } from './http/v1/problem.js';
+import { v1ErrorHandler, problem, sendProblem, toProblem } from './http/v1/problem.js';
+import type { DestinationStream } from 'pino';
+import { loggerOptions } from './logging.js';
+import { installRouteIndex, type RouteIndex } from './http/plugins/route-index.js';
+import { installOpenApi } from './http/plugins/openapi.js';
+import { installRequestMetrics } from './http/plugins/request-metrics.js';
+import { installRateLimit } from './http/plugins/rate-limit.js';
+import { notFoundHandler } from './http/v1/not-found.js';
+import { operationsRoutes } from './http/v1/operations.routes.js';
 import { systemRoutes } from './http/v1/system.routes.js';
 import { authRoutes } from './http/v1/auth.routes.js';
 import { registerIdentify, sessionTokenIdentifier } from './http/plugins/identify.js';
@@ -13,6 +21,8 @@ import { registerIdentify, sessionTokenIdentifier } from './http/plugins/identif
 declare module 'fastify' {
   interface FastifyInstance {
     services: Services;
+    /** Every route registered on this app (for 405s and the OpenAPI completeness test). */
+    routeIndex: RouteIndex;
   }
 }
 
@@ -21,6 +31,8 @@ export interface AppOptions {
   database?: DatabaseHandle;
   /** Pino logger options; `false` silences it. Defaults to the config's log level. */
   logger?: boolean | Record<string, unknown>;
+  /** Where log lines go instead of stdout (tests capture them); uses the server's logger options. */
+  logStream?: DestinationStream;
 }
 
 /** Builds the whole server: database (migrated), services and every HTTP surface. Does not listen. */
@@ -30,7 +42,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await migrateToLatest(database.db);
 
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel },
+    logger: options.logStream ? loggerOptions(config, options.logStream) : (options.logger ?? loggerOptions(config)),
+    trustProxy: config.trustProxy,
+    // Requests arriving while draining get our own 503 problem (the gate below), not Fastify's body.
+    return503OnClosing: false,
+    // A URL the router cannot decode never reaches the hooks; answer it in the same contract.
+    frameworkErrors: (error, request, reply) => {
+      sendProblem(reply.header('X-Request-Id', request.id), toProblem(error, request));
+    },
     bodyLimit: 1024 * 1024,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -41,6 +60,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('services', createServices(config, database));
+  // Platform plumbing first, so every route registered after it is indexed (405s), documented
+  // (OpenAPI), counted (metrics) and, under /api/v1, rate limited.
+  const routes = installRouteIndex(app);
+  app.decorate('routeIndex', routes);
+  await installOpenApi(app, { version: config.version });
+  installRequestMetrics(app, app.services.metrics);
+  installRateLimit(app, { limiter: app.services.rateLimiter, limitPerMinute: config.rateLimitPerMinute });
+  installShutdownGate(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
   });
@@ -52,11 +79,31 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   if (owned) app.addHook('onClose', async () => database.close());
 
   app.setErrorHandler(v1ErrorHandler);
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, problem(request, 404, 'not_found', `No route for ${request.method} ${request.url.split('?')[0]}`)),
-  );
+  app.setNotFoundHandler(notFoundHandler(routes));
 
   await app.register(systemRoutes);
+  await app.register(operationsRoutes);
   await app.register(authRoutes);
   return app;
+}
+
+/**
+ * Draining: `preClose` marks the server not ready (so `/readyz` fails and the shutdown signal
+ * fires — long-lived streams listen to it, or add their own `preClose` hook, and end with a retry
+ * hint); requests that still arrive get a 503 problem; responses finished while draining carry
+ * `Connection: close` so keep-alive sockets do not hold the shutdown open.
+ */
+function installShutdownGate(app: FastifyInstance): void {
+  const { readiness } = app.services;
+  app.addHook('preClose', async () => {
+    readiness.beginShutdown();
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (!readiness.shuttingDown) return;
+    reply.header('Connection', 'close').header('Retry-After', '5');
+    return sendProblem(reply, problem(request, 503, 'shutting_down', 'The server is shutting down; retry shortly'));
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (readiness.shuttingDown) reply.header('Connection', 'close');
+  });
 }
