@@ -60,6 +60,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('services', createServices(config, database));
+  // The first admin (SWITCHYARD_ADMIN_*): created once, a no-op on every later or concurrent start.
+  const bootstrapped = await app.services.bootstrap.run();
+  if (bootstrapped.status === 'created') {
+    app.log.info({ email: bootstrapped.email, organizationId: bootstrapped.organizationId }, 'created the first admin and its organization');
+  }
   // Platform plumbing first, so every route registered after it is indexed (405s), documented
   // (OpenAPI), counted (metrics) and, under /api/v1, rate limited.
   const routes = installRouteIndex(app);

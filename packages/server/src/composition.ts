@@ -3,6 +3,17 @@ import type { DatabaseHandle } from './db/connect.js';
 import { KyselyAuditStore } from './features/audit/audit-store.js';
 import { KyselyOrganizationStore } from './features/organizations/organization-store.js';
 import { OrganizationService } from './features/organizations/organization-service.js';
+import { AccessService } from './features/access/access-service.js';
+import { KyselyRoleStore } from './features/access/role-store.js';
+import { RoleService } from './features/access/role-service.js';
+import { KyselyMailOutboxStore } from './features/mail/mail-outbox-store.js';
+import { MailOutboxService } from './features/mail/mail-outbox-service.js';
+import { OutboxMailer, SmtpMailer, type Mailer } from './features/mail/mailer.js';
+import { BootstrapService } from './features/organizations/bootstrap-service.js';
+import { KyselyInvitationStore } from './features/organizations/invitation-store.js';
+import { InvitationService } from './features/organizations/invitation-service.js';
+import { MemberService } from './features/organizations/member-service.js';
+import { KyselyProjectStore } from './features/projects/project-store.js';
 import { AccountService } from './features/identity/account-service.js';
 import { KyselyCallerStore, KyselySessionStore } from './features/identity/session-store.js';
 import { KyselySigningKeyStore } from './features/identity/signing-key-store.js';
@@ -20,6 +31,16 @@ export interface Services {
   config: Config;
   database: DatabaseHandle;
   organizations: OrganizationService;
+  /** The one permission check every service makes (`require(actor, organizationId, permission)`). */
+  access: AccessService;
+  members: MemberService;
+  roles: RoleService;
+  invitations: InvitationService;
+  /** Outgoing mail: the outbox table, and SMTP when `SMTP_URL` is set. */
+  mailer: Mailer;
+  mailOutbox: MailOutboxService;
+  /** Creates the first admin from `SWITCHYARD_ADMIN_*`; `buildApp` runs it on start. */
+  bootstrap: BootstrapService;
   /** Accounts and sign-in (identity slice). */
   accounts: AccountService;
   /** The server's own access tokens and signing keys (identity slice). */
@@ -36,13 +57,23 @@ export interface Services {
 export function createServices(config: Config, database: DatabaseHandle): Services {
   const db = database.db;
   const audit = new KyselyAuditStore();
-  const organizations = new OrganizationService(db, new KyselyOrganizationStore(), audit);
+  const organizationStore = new KyselyOrganizationStore();
+  const access = new AccessService(db, organizationStore, new KyselyRoleStore());
+  const organizations = new OrganizationService(db, organizationStore, audit, access, new KyselyProjectStore());
   const tokens = new TokenService(db, database.dialect, new KyselySigningKeyStore(), audit, config.publicUrl);
-  const accounts = new AccountService(db, new KyselyUserStore(), new KyselySessionStore(), new KyselyCallerStore(), tokens, organizations, audit, config);
+  const userStore = new KyselyUserStore();
+  const accounts = new AccountService(db, userStore, new KyselySessionStore(), new KyselyCallerStore(), tokens, organizations, audit, config);
+  const outbox = new KyselyMailOutboxStore();
+  const mailer = config.smtpUrl ? new SmtpMailer(db, outbox, config.smtpUrl, config.mailFrom) : new OutboxMailer(db, outbox);
+  const members = new MemberService(db, access, organizationStore, audit);
+  const roles = new RoleService(db, access, new KyselyRoleStore(), audit);
+  const invitations = new InvitationService(db, access, organizationStore, new KyselyInvitationStore(), userStore, accounts, mailer, audit, config);
+  const mailOutbox = new MailOutboxService(db, access, outbox);
+  const bootstrap = new BootstrapService(db, userStore, accounts, organizations, config);
   const readiness = new ReadinessRegistry();
   readiness.register('database', async (): Promise<true> => {
     await database.ping();
     return true;
   });
-  return { config, database, organizations, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter() };
+  return { config, database, organizations, access, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter() };
 }

@@ -15,6 +15,9 @@ export interface Database {
   invitations: InvitationsTable;
   mail_outbox: MailOutboxTable;
   audit_events: AuditEventsTable;
+  organization_environments: OrganizationEnvironmentsTable;
+  projects: ProjectsTable;
+  environments: EnvironmentsTable;
 }
 
 export interface UsersTable {
@@ -157,4 +160,42 @@ export interface AuditEventsTable {
   before: string | null;
   after: string | null;
   created_at: string;
+}
+
+/** The organisation's default environment list (IntelliToggle's tenant environments), in order. */
+export interface OrganizationEnvironmentsTable {
+  id: number;
+  organization_id: number;
+  /** e.g. `production`; unique within the organisation. */
+  key: string;
+  name: string;
+  position: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ProjectsTable {
+  id: number;
+  organization_id: number;
+  /** kebab-case, unique within the organisation. */
+  key: string;
+  name: string;
+  description: string | null;
+  color: string | null;
+  /** 1 for the organisation's default project (at most one), where project-less flags go. */
+  is_default: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface EnvironmentsTable {
+  id: number;
+  project_id: number;
+  /** unique within the project. */
+  key: string;
+  name: string;
+  color: string | null;
+  position: number;
+  created_at: string;
+  updated_at: string;
 }

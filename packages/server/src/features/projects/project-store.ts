@@ -1,0 +1,142 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../../db/schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** A project of an organisation. Flag management extends this. */
+export interface Project {
+  id: number;
+  organizationId: number;
+  key: string;
+  name: string;
+  description: string | null;
+  color: string | null;
+  isDefault: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** An environment of a project. */
+export interface Environment {
+  id: number;
+  projectId: number;
+  key: string;
+  name: string;
+  color: string | null;
+  position: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * The minimal project storage organisations need to seed their default project. Decides nothing
+ * about permissions; the projects feature grows it.
+ */
+export interface ProjectStore {
+  insertProject(db: Db, project: Project): Promise<void>;
+  insertEnvironment(db: Db, environment: Environment): Promise<void>;
+  findDefaultProject(db: Db, organizationId: number): Promise<Project | null>;
+  listProjects(db: Db, organizationId: number): Promise<Project[]>;
+  /** A project's environments in position order. */
+  listEnvironments(db: Db, projectId: number): Promise<Environment[]>;
+}
+
+type ProjectRow = Database['projects'];
+type EnvironmentRow = Database['environments'];
+
+/** Maps a `projects` row to the domain type. */
+export function toProject(r: ProjectRow): Project {
+  return {
+    id: r.id,
+    organizationId: r.organization_id,
+    key: r.key,
+    name: r.name,
+    description: r.description,
+    color: r.color,
+    isDefault: r.is_default === 1,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** Maps an `environments` row to the domain type. */
+export function toEnvironment(r: EnvironmentRow): Environment {
+  return {
+    id: r.id,
+    projectId: r.project_id,
+    key: r.key,
+    name: r.name,
+    color: r.color,
+    position: r.position,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** Kysely implementation of `ProjectStore`. */
+export class KyselyProjectStore implements ProjectStore {
+  async insertProject(db: Db, p: Project): Promise<void> {
+    await db
+      .insertInto('projects')
+      .values({
+        id: p.id,
+        organization_id: p.organizationId,
+        key: p.key,
+        name: p.name,
+        description: p.description,
+        color: p.color,
+        is_default: p.isDefault ? 1 : 0,
+        created_at: p.createdAt,
+        updated_at: p.updatedAt,
+      })
+      .execute();
+  }
+
+  async insertEnvironment(db: Db, e: Environment): Promise<void> {
+    await db
+      .insertInto('environments')
+      .values({
+        id: e.id,
+        project_id: e.projectId,
+        key: e.key,
+        name: e.name,
+        color: e.color,
+        position: e.position,
+        created_at: e.createdAt,
+        updated_at: e.updatedAt,
+      })
+      .execute();
+  }
+
+  async findDefaultProject(db: Db, organizationId: number): Promise<Project | null> {
+    const row = await db
+      .selectFrom('projects')
+      .selectAll()
+      .where('organization_id', '=', organizationId)
+      .where('is_default', '=', 1)
+      .executeTakeFirst();
+    return row ? toProject(row) : null;
+  }
+
+  async listProjects(db: Db, organizationId: number): Promise<Project[]> {
+    const rows = await db
+      .selectFrom('projects')
+      .selectAll()
+      .where('organization_id', '=', organizationId)
+      .orderBy('created_at', 'asc')
+      .orderBy('id', 'asc')
+      .execute();
+    return rows.map(toProject);
+  }
+
+  async listEnvironments(db: Db, projectId: number): Promise<Environment[]> {
+    const rows = await db
+      .selectFrom('environments')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .orderBy('position', 'asc')
+      .orderBy('id', 'asc')
+      .execute();
+    return rows.map(toEnvironment);
+  }
+}
