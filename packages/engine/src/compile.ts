@@ -443,13 +443,27 @@ function planEnvironment(
   }
   if (issues.length > before) return undefined;
 
-  const isStatic = targets.size === 0 && prerequisites.length === 0 && rules.length === 0 && !hasTargeting;
+  // STATIC: nothing about the context can change the outcome.
+  const ds = raw['defaultServe'];
+  const staticVariation =
+    targets.size === 0 && prerequisites.length === 0 && rules.length === 0 && !hasTargeting
+      ? ds === undefined
+        ? info.defaultVariation
+        : isObject(ds) && typeof ds['variation'] === 'string'
+          ? ds['variation']
+          : undefined
+      : undefined;
   const build = (resolve: (k: string) => CompiledFlag): CompiledFlag => {
     if (enabled !== true) {
       const off = result(offVariation, 'DISABLED', 'OFF');
       return { key, enabled: false, evaluate: () => off, ...base };
     }
-    if (inner === undefined) inner = rulesEvaluator(rules, defaultServe, fallthrough, isStatic ? result(info.defaultVariation, 'STATIC', 'FALLTHROUGH') : undefined);
+    if (inner === undefined) {
+      if (staticVariation !== undefined) {
+        const fixed = result(staticVariation, 'STATIC', 'FALLTHROUGH');
+        inner = () => fixed;
+      } else inner = rulesEvaluator(rules, defaultServe, fallthrough);
+    }
     let evaluate = inner;
     if (targets.size > 0) {
       const next = evaluate;
@@ -483,9 +497,7 @@ function rulesEvaluator(
   rules: ReadonlyArray<{ match: Predicate; serve: Serve }>,
   defaultServe: Serve | undefined,
   fallthrough: ValueResult,
-  staticResult: ValueResult | undefined,
 ): (ctx: EvaluationContext) => EvaluationResult {
-  if (staticResult !== undefined && defaultServe === undefined) return () => staticResult;
   const last: (ctx: EvaluationContext) => EvaluationResult =
     defaultServe === undefined ? () => fallthrough : (ctx) => defaultServe(ctx) ?? fallthrough;
   if (rules.length === 0) return last;
