@@ -18,6 +18,14 @@ export interface Database {
   organization_environments: OrganizationEnvironmentsTable;
   projects: ProjectsTable;
   environments: EnvironmentsTable;
+  project_members: ProjectMembersTable;
+  flags: FlagsTable;
+  variations: VariationsTable;
+  flag_environments: FlagEnvironmentsTable;
+  rules: RulesTable;
+  segments: SegmentsTable;
+  api_keys: ApiKeysTable;
+  evaluation_counts: EvaluationCountsTable;
 }
 
 export interface UsersTable {
@@ -198,4 +206,139 @@ export interface EnvironmentsTable {
   position: number;
   created_at: string;
   updated_at: string;
+}
+
+/** A user's project role (`admin` or `member`); organisation admins are admin everywhere. */
+export interface ProjectMembersTable {
+  id: number;
+  project_id: number;
+  user_id: number;
+  role: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface FlagsTable {
+  id: number;
+  project_id: number;
+  /** `[A-Za-z0-9._-]{1,200}`, unique within the project. */
+  key: string;
+  name: string;
+  description: string | null;
+  /** `boolean`, `string`, `number` or `json`. */
+  type: string;
+  /** Key of the variation whose value is the flag's default value. */
+  default_variation: string;
+  /** JSON array of strings. */
+  tags: string;
+  /** `active`, `inactive` or `archived`. */
+  status: string;
+  /** JSON object of flat metadata, or null. */
+  metadata: string | null;
+  /** Bumped on every change to the flag or its variations; the ETag / If-Match value. */
+  version: number;
+  created_by: number | null;
+  created_at: string;
+  updated_at: string;
+  archived_at: string | null;
+}
+
+export interface VariationsTable {
+  id: number;
+  flag_id: number;
+  /** Stable handle the engine and rules use (`on`, `off`, `control`); unique within the flag. */
+  key: string;
+  name: string;
+  /** JSON of the value, which matches the flag's type. */
+  value: string;
+  description: string | null;
+  /** IntelliToggle's informational weight (0–100), or null. */
+  weight: number | null;
+  position: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** How one environment serves one flag. A missing row means: disabled, nothing configured. */
+export interface FlagEnvironmentsTable {
+  id: number;
+  flag_id: number;
+  environment_id: number;
+  enabled: number;
+  off_variation: string | null;
+  /** JSON engine `ServeConfig` (variation or rollout), or null for the flag's default variation. */
+  default_serve: string | null;
+  /** JSON engine `TargetConfig[]`. */
+  targets: string;
+  /** JSON engine `PrerequisiteConfig[]`. */
+  prerequisites: string;
+  /** JSON flagd JSONLogic targeting used instead of rules, or null. */
+  targeting: string | null;
+  version: number;
+  updated_at: string;
+}
+
+/** One ordered targeting rule of a flag in one environment. */
+export interface RulesTable {
+  id: number;
+  flag_id: number;
+  environment_id: number;
+  /** Lower first; unique per flag and environment after every write. */
+  priority: number;
+  description: string | null;
+  /** JSON engine `ConditionConfig[]`. */
+  conditions: string;
+  /** JSON array of segment keys. */
+  segments: string;
+  /** JSON engine `ServeConfig`. */
+  serve: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SegmentsTable {
+  id: number;
+  project_id: number;
+  key: string;
+  name: string;
+  description: string | null;
+  /** JSON engine `ConditionConfig[]`. */
+  conditions: string;
+  /** JSON arrays of targeting keys. */
+  included: string;
+  excluded: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** An environment-scoped API key; only its SHA-256 is stored. */
+export interface ApiKeysTable {
+  id: number;
+  organization_id: number;
+  project_id: number;
+  environment_id: number;
+  name: string;
+  /** `server`, `sdk` or `stream`. */
+  scope: string;
+  /** The first characters of the key, shown in lists. */
+  prefix: string;
+  key_hash: string;
+  created_by: number | null;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** Evaluation counts per environment, flag, variation and UTC day, flushed in batches. */
+export interface EvaluationCountsTable {
+  environment_id: number;
+  flag_key: string;
+  variation: string;
+  /** `YYYY-MM-DD` (UTC). */
+  day: string;
+  organization_id: number;
+  project_id: number;
+  count: number;
 }
