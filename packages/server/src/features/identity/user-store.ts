@@ -37,7 +37,6 @@ export interface UserStore {
   recordLogin(db: Db, id: number, at: string): Promise<void>;
   setStatus(db: Db, id: number, status: UserStatus, at: string): Promise<void>;
   setPasswordHash(db: Db, id: number, passwordHash: string | null, at: string): Promise<void>;
-  delete(db: Db, id: number): Promise<void>;
 }
 
 type UserRow = Database['users'];
@@ -103,9 +102,5 @@ export class KyselyUserStore implements UserStore {
 
   async setPasswordHash(db: Db, id: number, passwordHash: string | null, at: string): Promise<void> {
     await db.updateTable('users').set({ password_hash: passwordHash, updated_at: at }).where('id', '=', id).execute();
-  }
-
-  async delete(db: Db, id: number): Promise<void> {
-    await db.deleteFrom('users').where('id', '=', id).execute();
   }
 }
