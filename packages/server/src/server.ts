@@ -57,7 +57,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    app.addHook('onClose', async () => {
+    // Not an onClose hook: hooks cannot be added once listening.
+    app.server.once('close', () => {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
     });

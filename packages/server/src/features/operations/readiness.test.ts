@@ -7,7 +7,8 @@ describe('ReadinessRegistry', () => {
     expect(await r.evaluate()).toEqual({ ready: true, checks: {} });
     r.register('database', async () => true);
     r.register('snapshots', () => 'loading');
-    expect(await r.evaluate()).toEqual({ ready: false, checks: { database: 'ok', snapshots: 'loading' } });
+    r.register('cache', () => false);
+    expect(await r.evaluate()).toEqual({ ready: false, checks: { database: 'ok', snapshots: 'loading', cache: 'not ready' } });
   });
 
   it('counts a throwing check and a hung check as not ready', async () => {

@@ -1,8 +1,8 @@
 /**
  * One readiness check: resolves `true` when its part of the server can serve traffic, or a
- * short reason when it cannot. Throwing counts as not ready, with the error's message.
+ * short reason (or `false`) when it cannot. Throwing counts as not ready, with the error's message.
  */
-export type ReadinessCheck = () => true | string | Promise<true | string>;
+export type ReadinessCheck = () => boolean | string | Promise<boolean | string>;
 
 /** The outcome of every check: `ok` or why not. */
 export interface ReadinessReport {
@@ -63,6 +63,11 @@ export class ReadinessRegistry {
   }
 
   private async run(check: ReadinessCheck): Promise<true | string> {
+    const result = await this.settle(check);
+    return result === false ? 'not ready' : result;
+  }
+
+  private async settle(check: ReadinessCheck): Promise<boolean | string> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<string>((resolve) => {
       timer = setTimeout(() => resolve(`no answer within ${this.timeoutMs} ms`), this.timeoutMs);
