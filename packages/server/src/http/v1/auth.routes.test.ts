@@ -41,6 +41,7 @@ describe.each(testDialects())('auth routes on %s', (dialect) => {
         payload: { email: '  Ada.Lovelace@Example.COM ', password: 'analytical-engine', name: 'Ada' },
       });
       expect(res.statusCode).toBe(201);
+      expect(res.headers['cache-control']).toBe('no-store');
       const body = res.json();
       const d = body.data;
       expect(body).toMatchObject({ success: true, message: 'Signup successful' });

@@ -23,6 +23,12 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const { accounts, tokens } = app.services;
 
+  // Responses carrying tokens or account data must not be cached in between (RFC 6749 §5.1);
+  // this plugin is encapsulated, so the hook covers only these routes.
+  app.addHook('onSend', async (_request, reply) => {
+    if (!reply.hasHeader('cache-control')) reply.header('Cache-Control', 'no-store');
+  });
+
   app.post('/api/v1/auth/signup', {
     schema: {
       operationId: 'signup',
