@@ -7,7 +7,6 @@ import {
   JwksSchema,
   LoginBody,
   MeSchema,
-  ProblemSchema,
   RefreshBody,
   SignedInSchema,
   SignupBody,
@@ -15,8 +14,13 @@ import {
   SwitchOrganizationBody,
 } from './auth.schemas.js';
 import { parseId } from './ids.js';
+import { ProblemSchema } from './problem.js';
 
 const tags = ['auth'];
+
+/** Problem responses for the given statuses, plus those any v1 route can answer (bad JSON, rate limit). */
+const problems = (...statuses: number[]) =>
+  Object.fromEntries([400, 429, ...statuses].map((s) => [s, ProblemSchema])) as Record<number, typeof ProblemSchema>;
 
 /** `/api/v1/auth/*`: sign-up, login, token refresh, logout, me, switch organisation; and the JWKS. */
 export const authRoutes: FastifyPluginAsync = async (root) => {
@@ -35,7 +39,7 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
       tags,
       summary: 'Create an account and its own organisation, and sign in',
       body: SignupBody,
-      response: { 201: SignedInSchema, 403: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema },
+      response: { 201: SignedInSchema, ...problems(403, 409, 422) },
     },
   }, async (request, reply) => {
     const b = request.body;
@@ -49,7 +53,7 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
       tags,
       summary: 'Sign in with email and password',
       body: LoginBody,
-      response: { 200: SignedInSchema, 401: ProblemSchema, 422: ProblemSchema },
+      response: { 200: SignedInSchema, ...problems(401, 422) },
     },
   }, async (request) => toSignedInBody(await accounts.login(request.body), 'Login successful'));
 
@@ -59,7 +63,7 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
       tags,
       summary: 'Exchange a refresh token for new tokens (the old one stops working)',
       body: RefreshBody,
-      response: { 200: SignedInSchema, 401: ProblemSchema, 422: ProblemSchema },
+      response: { 200: SignedInSchema, ...problems(401, 422) },
     },
   }, async (request) => toSignedInBody(await accounts.refresh(request.body.refreshToken), 'Token refreshed'));
 
@@ -69,7 +73,7 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
       tags,
       summary: 'End the current session',
       security: [{ bearerAuth: [] }],
-      response: { 200: SuccessSchema, 401: ProblemSchema },
+      response: { 200: SuccessSchema, ...problems(401) },
     },
   }, async (request) => {
     await accounts.logout(requireUser(request));
@@ -82,7 +86,7 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
       tags,
       summary: 'The signed-in user and their memberships',
       security: [{ bearerAuth: [] }],
-      response: { 200: MeSchema, 401: ProblemSchema },
+      response: { 200: MeSchema, ...problems(401) },
     },
   }, async (request) => toMeBody(await accounts.me(requireUser(request))));
 
@@ -93,7 +97,7 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
       summary: 'New tokens acting in another organisation you belong to',
       security: [{ bearerAuth: [] }],
       body: SwitchOrganizationBody,
-      response: { 200: SignedInSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 422: ProblemSchema },
+      response: { 200: SignedInSchema, ...problems(401, 403, 404, 422) },
     },
   }, async (request) => {
     const actor = requireUser(request);

@@ -2,19 +2,6 @@ import { Type } from 'typebox';
 
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
-/** The v1 problem+json body, as a response schema (it also decides which fields are sent). */
-export const ProblemSchema = Type.Object({
-  type: Type.String(),
-  title: Type.String(),
-  status: Type.Integer(),
-  detail: Type.String(),
-  instance: Type.String(),
-  code: Type.String(),
-  message: Type.String(),
-  details: nullable(Type.Object({}, { additionalProperties: true })),
-  errors: Type.Optional(Type.Record(Type.String(), Type.String())),
-});
-
 /** `POST /api/v1/auth/signup`. Rules (length, email shape) are the service's; these are bounds. */
 export const SignupBody = Type.Object({
   email: Type.String({ maxLength: 320, description: 'Trimmed and lower-cased before use' }),
