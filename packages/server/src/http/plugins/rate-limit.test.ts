@@ -116,3 +116,19 @@ describe.each(testDialects())('rate limits keyed by real credentials on %s', (di
     expect(other.headers['ratelimit-remaining']).toBe('3');
   });
 });
+
+describe.each(testDialects())('rate limits behind a proxy on %s', (dialect) => {
+  it('keys by X-Forwarded-For only when SWITCHYARD_TRUST_PROXY is set', async () => {
+    for (const [trust, separate] of [['true', true], ['false', false]] as const) {
+      const t = await createCustomApp(dialect, { env: { SWITCHYARD_RATE_LIMIT_PER_MINUTE: '1', SWITCHYARD_TRUST_PROXY: trust } });
+      try {
+        const via = (client: string) =>
+          t.app.inject({ method: 'GET', url: '/api/v1/version', remoteAddress: '10.2.0.1', headers: { 'x-forwarded-for': client } });
+        expect((await via('203.0.113.1')).statusCode).toBe(200);
+        expect((await via('203.0.113.2')).statusCode).toBe(separate ? 200 : 429);
+      } finally {
+        await t.close();
+      }
+    }
+  });
+});
