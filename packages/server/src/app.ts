@@ -16,6 +16,11 @@ import { notFoundHandler } from './http/v1/not-found.js';
 import { operationsRoutes } from './http/v1/operations.routes.js';
 import { systemRoutes } from './http/v1/system.routes.js';
 import { authRoutes } from './http/v1/auth.routes.js';
+import { organizationRoutes } from './http/v1/organizations.routes.js';
+import { memberRoutes } from './http/v1/members.routes.js';
+import { roleRoutes } from './http/v1/roles.routes.js';
+import { invitationRoutes } from './http/v1/invitations.routes.js';
+import { mailOutboxRoutes } from './http/v1/mail-outbox.routes.js';
 import { registerIdentify, sessionTokenIdentifier } from './http/plugins/identify.js';
 
 declare module 'fastify' {
@@ -89,6 +94,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(systemRoutes);
   await app.register(operationsRoutes);
   await app.register(authRoutes);
+  await app.register(organizationRoutes);
+  await app.register(memberRoutes);
+  await app.register(roleRoutes);
+  await app.register(invitationRoutes);
+  await app.register(mailOutboxRoutes);
   return app;
 }
 

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { createServices, type Services } from '../composition.js';
 import { loadConfig, type Config } from '../config.js';
@@ -61,4 +63,44 @@ export async function createServiceFixture(dialect: Dialect, env: Record<string,
     },
     destroy: () => database.destroy(),
   };
+}
+
+/** A user who joined an organisation through an invitation, as HTTP tests use them. */
+export interface JoinedUser {
+  accessToken: string;
+  refreshToken: string;
+  userId: number;
+  email: string;
+  password: string;
+}
+
+/**
+ * Over HTTP, exactly as clients do: `admin` invites a new email as `role`, the token is read from
+ * the organisation's mail outbox, and the invitee accepts it, creating their account.
+ */
+export async function inviteAndJoin(app: FastifyInstance, admin: { accessToken: string; organizationId: number }, role: string): Promise<JoinedUser> {
+  const email = `invitee-${randomBytes(5).toString('hex')}@example.test`;
+  const headers = { authorization: `Bearer ${admin.accessToken}`, 'x-tenant-id': String(admin.organizationId) };
+  const invited = await app.inject({ method: 'POST', url: '/api/v1/invitations', headers, payload: { email, role } });
+  if (invited.statusCode !== 200) throw new Error(`invite failed: ${invited.statusCode} ${invited.body}`);
+  const token = await invitationTokenFromOutbox(app, admin, email);
+  const password = `pw-${randomBytes(5).toString('hex')}`;
+  const accepted = await app.inject({ method: 'POST', url: '/api/v1/invitations/accept', payload: { token, password } });
+  if (accepted.statusCode !== 200) throw new Error(`accept failed: ${accepted.statusCode} ${accepted.body}`);
+  const data = accepted.json().data as { accessToken: string; refreshToken: string; user: { uid: string } };
+  return { accessToken: data.accessToken, refreshToken: data.refreshToken, userId: Number(data.user.uid.replace(/^usr_/, '')), email, password };
+}
+
+/** The token in the newest invitation mail to `email`, read through `GET /api/v1/mail-outbox`. */
+export async function invitationTokenFromOutbox(app: FastifyInstance, admin: { accessToken: string; organizationId: number }, email: string): Promise<string> {
+  const res = await app.inject({
+    method: 'GET',
+    url: '/api/v1/mail-outbox',
+    headers: { authorization: `Bearer ${admin.accessToken}`, 'x-tenant-id': String(admin.organizationId) },
+  });
+  if (res.statusCode !== 200) throw new Error(`outbox failed: ${res.statusCode} ${res.body}`);
+  const mail = (res.json() as Array<{ to: string; textBody: string }>).find((m) => m.to === email);
+  const token = mail && /[?&]token=([A-Za-z0-9_-]+)/.exec(mail.textBody)?.[1];
+  if (!token) throw new Error(`no invitation mail to ${email}`);
+  return token;
 }

@@ -164,8 +164,8 @@ export class RoleService {
   }
 
   /** Refused (409 `role_in_use`) while a member holds the role or a pending invitation grants it. */
-  async delete(actor: Actor, organizationId: number | null, ref: RoleRef): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+  async delete(actor: Actor, organizationId: number | null, ref: RoleRef): Promise<CustomRole> {
+    return this.db.transaction().execute(async (trx) => {
       const grant = await this.access.require(actor, organizationId, 'roles:write', trx);
       const role = await this.findCustom(trx, grant.organizationId, ref);
       const members = await this.roles.countHolders(trx, grant.organizationId, role.key);
@@ -185,6 +185,7 @@ export class RoleService {
         resourceId: role.id,
         before: { key: role.key, name: role.name, description: role.description, permissions: role.permissions },
       });
+      return role;
     });
   }
 

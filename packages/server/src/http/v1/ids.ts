@@ -15,6 +15,7 @@ export const idPrefixes = {
   oauthClient: 'client',
   role: 'role',
   invitation: 'inv',
+  mail: 'mail',
   audit: 'hist',
   notification: 'ntf',
   export: 'exp',
