@@ -14,6 +14,8 @@ import { KyselyInvitationStore } from './features/organizations/invitation-store
 import { InvitationService } from './features/organizations/invitation-service.js';
 import { MemberService } from './features/organizations/member-service.js';
 import { KyselyProjectStore } from './features/projects/project-store.js';
+import { KyselyProjectMemberStore } from './features/projects/project-member-store.js';
+import { ProjectAccessService } from './features/projects/project-access.js';
 import { AccountService } from './features/identity/account-service.js';
 import { KyselyCallerStore, KyselySessionStore } from './features/identity/session-store.js';
 import { KyselySigningKeyStore } from './features/identity/signing-key-store.js';
@@ -33,6 +35,8 @@ export interface Services {
   organizations: OrganizationService;
   /** The one permission check every service makes (`require(actor, organizationId, permission)`). */
   access: AccessService;
+  /** The permission check every project-scoped service makes (`require(actor, projectRef, permission)`). */
+  projectAccess: ProjectAccessService;
   members: MemberService;
   roles: RoleService;
   invitations: InvitationService;
@@ -59,7 +63,10 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
   const audit = new KyselyAuditStore();
   const organizationStore = new KyselyOrganizationStore();
   const access = new AccessService(db, organizationStore, new KyselyRoleStore());
-  const organizations = new OrganizationService(db, organizationStore, audit, access, new KyselyProjectStore());
+  const projectStore = new KyselyProjectStore();
+  const projectMemberStore = new KyselyProjectMemberStore();
+  const projectAccess = new ProjectAccessService(db, access, projectStore, projectMemberStore);
+  const organizations = new OrganizationService(db, organizationStore, audit, access, projectStore);
   const tokens = new TokenService(db, database.dialect, new KyselySigningKeyStore(), audit, config.publicUrl);
   const userStore = new KyselyUserStore();
   const accounts = new AccountService(db, userStore, new KyselySessionStore(), new KyselyCallerStore(), tokens, organizations, audit, config);
@@ -75,5 +82,5 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
     await database.ping();
     return true;
   });
-  return { config, database, organizations, access, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter() };
+  return { config, database, organizations, access, projectAccess, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter() };
 }

@@ -39,6 +39,9 @@ export interface ProjectStore {
   listProjects(db: Db, organizationId: number): Promise<Project[]>;
   /** A project's environments in position order. */
   listEnvironments(db: Db, projectId: number): Promise<Environment[]>;
+  findById(db: Db, id: number): Promise<Project | null>;
+  /** The project of `organizationId` with this key. */
+  findByKey(db: Db, organizationId: number, key: string): Promise<Project | null>;
 }
 
 type ProjectRow = Database['projects'];
@@ -127,6 +130,21 @@ export class KyselyProjectStore implements ProjectStore {
       .orderBy('id', 'asc')
       .execute();
     return rows.map(toProject);
+  }
+
+  async findById(db: Db, id: number): Promise<Project | null> {
+    const row = await db.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toProject(row) : null;
+  }
+
+  async findByKey(db: Db, organizationId: number, key: string): Promise<Project | null> {
+    const row = await db
+      .selectFrom('projects')
+      .selectAll()
+      .where('organization_id', '=', organizationId)
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return row ? toProject(row) : null;
   }
 
   async listEnvironments(db: Db, projectId: number): Promise<Environment[]> {
