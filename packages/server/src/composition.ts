@@ -24,6 +24,7 @@ import { KyselyUserStore } from './features/identity/user-store.js';
 import { createServerMetrics, type ServerMetrics } from './features/operations/metrics.js';
 import { ReadinessRegistry } from './features/operations/readiness.js';
 import { InMemoryRateLimiter, type RateLimiter } from './features/rate-limits/rate-limiter.js';
+import { InProcessChangeBus, type ChangeBus } from './evaluation/change-bus.js';
 
 /**
  * Every service the HTTP surfaces call, built once from the stores and collaborators they need.
@@ -55,11 +56,20 @@ export interface Services {
   metrics: ServerMetrics;
   /** Counts `/api/v1` requests per credential; in memory until a shared one is configured. */
   rateLimiter: RateLimiter;
+  /**
+   * Configuration changes (flags, rules, segments, environments, API keys): every write that changes
+   * what evaluation sees publishes here AFTER its transaction commits, and awaits it. The snapshot
+   * cache subscribes first, so the next evaluate after the write's response sees the change.
+   */
+  changes: ChangeBus;
 }
 
 /** Builds the services over an open, migrated database. */
 export function createServices(config: Config, database: DatabaseHandle): Services {
   const db = database.db;
+  const changes = new InProcessChangeBus((error, change) => {
+    console.error('change listener failed', { change, error });
+  });
   const audit = new KyselyAuditStore();
   const organizationStore = new KyselyOrganizationStore();
   const access = new AccessService(db, organizationStore, new KyselyRoleStore());
@@ -82,5 +92,5 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
     await database.ping();
     return true;
   });
-  return { config, database, organizations, access, projectAccess, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter() };
+  return { config, database, organizations, access, projectAccess, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter(), changes };
 }
