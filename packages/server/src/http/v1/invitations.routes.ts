@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { NotFoundError } from '../../domain/errors.js';
+import { requireAuthentication } from './authenticated.js';
 import { requireActor } from '../plugins/identify.js';
 import { toAcceptedInvitationBody, toInvitationBody } from './access.mappers.js';
 import {
@@ -28,6 +29,7 @@ function invitationIdOf(raw: string): number {
 /** `/api/v1/invitations`: invite by email and role, list, revoke, resend; accept with the mailed token. */
 export const invitationRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  requireAuthentication(app, ['/api/v1/invitations/accept']);
   const { invitations } = app.services;
 
   // Accept answers tokens (RFC 6749 §5.1: never cache them).

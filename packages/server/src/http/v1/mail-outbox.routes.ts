@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { requireAuthentication } from './authenticated.js';
 import { requireActor } from '../plugins/identify.js';
 import { toOutboxMessageBody } from './access.mappers.js';
 import { bearer, OutboxListSchema, PageQuerySchema, problems } from './access.schemas.js';
@@ -8,6 +9,7 @@ import { pageFromQuery, totalCountHeader } from './paging.js';
 /** `GET /api/v1/mail-outbox`: the mail sent on behalf of the organisation, for its admins. */
 export const mailOutboxRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  requireAuthentication(app);
   const { mailOutbox } = app.services;
 
   app.get('/api/v1/mail-outbox', {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { NotFoundError } from '../../domain/errors.js';
+import { requireAuthentication } from './authenticated.js';
 import { requireActor } from '../plugins/identify.js';
 import { toMemberBody } from './access.mappers.js';
 import { bearer, ChangeRoleBody, DeletedSchema, MemberListSchema, MemberParams, MemberSchema, PageQuerySchema, problems } from './access.schemas.js';
@@ -18,6 +19,7 @@ function userIdOf(raw: string): number {
 /** `/api/v1/members`: the members of the organisation the request acts in (token or `X-Tenant-ID`). */
 export const memberRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  requireAuthentication(app);
   const { members } = app.services;
 
   app.get('/api/v1/members', {

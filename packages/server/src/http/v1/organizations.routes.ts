@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { NotFoundError } from '../../domain/errors.js';
+import { requireAuthentication } from './authenticated.js';
 import { requireActor, requireUser } from '../plugins/identify.js';
 import { toOrganizationBody } from './access.mappers.js';
 import {
@@ -26,6 +27,7 @@ function organizationIdOf(raw: string): number {
 /** `/api/v1/organizations`: the caller's organisations; create, read, change, delete one. */
 export const organizationRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  requireAuthentication(app);
   const { organizations } = app.services;
 
   app.get('/api/v1/organizations', {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { RoleRef } from '../../features/access/role-service.js';
+import { requireAuthentication } from './authenticated.js';
 import { requireActor } from '../plugins/identify.js';
 import { toRoleBody } from './access.mappers.js';
 import { bearer, CreateRoleBody, DeletedSchema, problems, RoleListSchema, RoleParams, RoleSchema, UpdateRoleBody } from './access.schemas.js';
@@ -17,6 +18,7 @@ function roleRefOf(raw: string): RoleRef {
 /** `/api/v1/roles`: built-in and custom roles of the organisation the request acts in. */
 export const roleRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  requireAuthentication(app);
   const { roles } = app.services;
 
   app.get('/api/v1/roles', {
