@@ -3,16 +3,15 @@
  * `Snapshot`. Validation reports every problem with the path of the offending field, e.g.
  * `flags.my-flag.environments.production.rules[2].conditions[0].operator`.
  */
-import { checkPath, compileGetter } from './attributes.js';
-import type { AttributeGetter } from './attributes.js';
-import { bucketOf, MAX_TOTAL_WEIGHT } from './bucketing.js';
+import { AttributeTable, checkPath } from './attributes.js';
+import { MAX_TOTAL_WEIGHT } from './bucketing.js';
 import { compileLogic, LogicError } from './jsonlogic.js';
-import { murmur3 } from './murmur3.js';
-import { allOf, compileCondition } from './operators.js';
-import type { ConditionScope, Predicate } from './operators.js';
+import { murmur3Prefix } from './murmur3.js';
+import { evaluateNative, NativeFlag, Serve } from './native.js';
+import { compileCondition, Segment, segmentCondition } from './operators.js';
+import type { Condition, ConditionScope } from './operators.js';
 import { deepFreeze, errorResult, valueResult } from './results.js';
-import { Snapshot } from './snapshot.js';
-import type { CompiledFlag } from './snapshot.js';
+import { CompiledFlag, Snapshot } from './snapshot.js';
 import { isEmptyTargeting, targetingEvaluator } from './targeting.js';
 import type {
   CompileIssue,
@@ -114,9 +113,6 @@ interface FlagInfo {
   readonly ok: boolean;
 }
 
-/** A compiled serve: a result, or undefined when a rollout's bucketing value is missing. */
-type Serve = (context: EvaluationContext) => EvaluationResult | undefined;
-
 interface Plan {
   readonly prerequisites: Array<{ flag: string; variation: string; path: string }>;
   readonly build: (resolve: (key: string) => CompiledFlag) => CompiledFlag;
@@ -182,7 +178,8 @@ function analyse(config: unknown, environment: string | undefined, issues: Compi
   }
   unknownKeys(config, ['flags', 'segments', 'metadata'], '$', issues);
   const snapshotMetadata = Object.freeze(readMetadata(config['metadata'], 'metadata', issues));
-  const segments = compileSegments(config['segments'], issues);
+  const table = new AttributeTable();
+  const segments = compileSegments(config['segments'], table, issues);
   const flagsRaw = config['flags'];
   if (!isObject(flagsRaw)) {
     issues.push({ path: 'flags', message: 'must be an object of flags by key' });
@@ -192,7 +189,7 @@ function analyse(config: unknown, environment: string | undefined, issues: Compi
   for (const [key, raw] of Object.entries(flagsRaw)) {
     infos.set(key, readFlag(key, raw, snapshotMetadata, issues));
   }
-  const scope: ConditionScope = { segment: (k) => segments.get(k), allowSegments: true };
+  const scope: ConditionScope = { attributes: table, segment: (k) => segments.get(k), allowSegments: true };
   const plans = new Map<string, Plan>();
   for (const info of infos.values()) {
     if (!info.ok) continue;
@@ -216,7 +213,7 @@ function analyse(config: unknown, environment: string | undefined, issues: Compi
     return f;
   };
   const list = [...plans.keys()].map(resolve);
-  return new Snapshot(list, snapshotMetadata, [], environment);
+  return new Snapshot(list, snapshotMetadata, [], environment, table);
 }
 
 function readFlag(key: string, raw: unknown, snapshotMetadata: FlagMetadata, issues: CompileIssue[]): FlagInfo {
@@ -261,14 +258,14 @@ function readFlag(key: string, raw: unknown, snapshotMetadata: FlagMetadata, iss
   };
 }
 
-function compileSegments(raw: unknown, issues: CompileIssue[]): Map<string, Predicate> {
-  const out = new Map<string, Predicate>();
+function compileSegments(raw: unknown, table: AttributeTable, issues: CompileIssue[]): Map<string, Segment> {
+  const out = new Map<string, Segment>();
   if (raw === undefined) return out;
   if (!isObject(raw)) {
     issues.push({ path: 'segments', message: 'must be an object of segments by key' });
     return out;
   }
-  const scope: ConditionScope = { segment: () => undefined, allowSegments: false };
+  const scope: ConditionScope = { attributes: table, segment: () => undefined, allowSegments: false };
   for (const [key, seg] of Object.entries(raw)) {
     const path = `segments.${key}`;
     if (!isObject(seg)) {
@@ -279,17 +276,7 @@ function compileSegments(raw: unknown, issues: CompileIssue[]): Map<string, Pred
     const included = readKeyList(seg['included'], `${path}.included`, issues);
     const excluded = readKeyList(seg['excluded'], `${path}.excluded`, issues);
     const conds = readConditions(seg['conditions'], `${path}.conditions`, issues, scope);
-    const match = conds.length === 0 ? () => false : allOf(conds);
-    const inc = new Set(included);
-    const exc = new Set(excluded);
-    out.set(key, (ctx) => {
-      const tk = ctx['targetingKey'];
-      if (typeof tk === 'string') {
-        if (inc.has(tk)) return true;
-        if (exc.has(tk)) return false;
-      }
-      return match(ctx);
-    });
+    out.set(key, new Segment(new Set(included), new Set(excluded), conds));
   }
   return out;
 }
@@ -303,13 +290,13 @@ function readKeyList(raw: unknown, path: string, issues: CompileIssue[]): string
   return raw as string[];
 }
 
-function readConditions(raw: unknown, path: string, issues: CompileIssue[], scope: ConditionScope): Predicate[] {
+function readConditions(raw: unknown, path: string, issues: CompileIssue[], scope: ConditionScope): Condition[] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) {
     issues.push({ path, message: 'must be an array of conditions' });
     return [];
   }
-  const out: Predicate[] = [];
+  const out: Condition[] = [];
   raw.forEach((c, i) => {
     const at = `${path}[${i}]`;
     if (isObject(c)) unknownKeys(c, ['attribute', 'operator', 'value', 'ignoreCase'], at, issues);
@@ -337,12 +324,15 @@ function planEnvironment(
     issues.push({ path: at, message: `must name one of the variations (${[...variations.keys()].join(', ')})` });
     return false;
   };
-  const base = { type: info.type, metadata, invalidContext: errorResult(key, 'INVALID_CONTEXT', 'the evaluation context must be an object whose targetingKey, if present, is a string', metadata), generalError: errorResult(key, 'GENERAL', `evaluation of flag "${key}" failed`, metadata) };
+  const invalidContext = errorResult(key, 'INVALID_CONTEXT', 'the evaluation context must be an object whose targetingKey, if present, is a string', metadata);
+  const generalError = errorResult(key, 'GENERAL', `evaluation of flag "${key}" failed`, metadata);
+  const fixedFlag = (enabledNow: boolean, r: EvaluationResult): CompiledFlag =>
+    new CompiledFlag(key, info.type, enabledNow, metadata, () => r, r, null, invalidContext, generalError);
 
   if (raw === undefined) {
     // Absent from this environment: off, serving the default variation.
     const off = result(info.defaultVariation, 'DISABLED', 'OFF');
-    return { prerequisites: [], build: () => ({ key, enabled: false, evaluate: () => off, ...base }) };
+    return { prerequisites: [], build: () => fixedFlag(false, off) };
   }
   if (!isObject(raw)) {
     issues.push({ path, message: 'must be an object' });
@@ -396,7 +386,9 @@ function planEnvironment(
   }
 
   // Rules or JSONLogic targeting.
-  const rules: Array<{ match: Predicate; serve: Serve }> = [];
+  const conditions: Condition[] = [];
+  const ruleEnds: number[] = [];
+  const ruleServes: Serve[] = [];
   let defaultServe: Serve | undefined;
   let inner: ((ctx: EvaluationContext) => EvaluationResult) | undefined;
   const fallthrough = result(info.defaultVariation, 'DEFAULT', 'FALLTHROUGH');
@@ -430,23 +422,27 @@ function planEnvironment(
           if (!Array.isArray(segs)) issues.push({ path: `${at}.segments`, message: 'must be an array of segment keys' });
           else
             segs.forEach((s, j) => {
-              const p = typeof s === 'string' ? scope.segment(s) : undefined;
-              if (p === undefined) issues.push({ path: `${at}.segments[${j}]`, message: `unknown segment ${JSON.stringify(s)}` });
-              else preds.push(p);
+              const seg = typeof s === 'string' ? scope.segment(s) : undefined;
+              if (seg === undefined) issues.push({ path: `${at}.segments[${j}]`, message: `unknown segment ${JSON.stringify(s)}` });
+              else preds.push(segmentCondition(seg));
             });
         }
-        const serve = compileServe(r['serve'], `${at}.serve`, info, typeof id === 'string' ? id : undefined, issues);
-        if (serve !== undefined) rules.push({ match: allOf(preds), serve });
+        const compiled = compileServe(r['serve'], `${at}.serve`, info, typeof id === 'string' ? id : undefined, scope.attributes, issues);
+        if (compiled !== undefined) {
+          conditions.push(...preds);
+          ruleEnds.push(conditions.length);
+          ruleServes.push(compiled);
+        }
       });
     }
-    if (raw['defaultServe'] !== undefined) defaultServe = compileServe(raw['defaultServe'], `${path}.defaultServe`, info, undefined, issues);
+    if (raw['defaultServe'] !== undefined) defaultServe = compileServe(raw['defaultServe'], `${path}.defaultServe`, info, undefined, scope.attributes, issues);
   }
   if (issues.length > before) return undefined;
 
   // STATIC: nothing about the context can change the outcome.
   const ds = raw['defaultServe'];
   const staticVariation =
-    targets.size === 0 && prerequisites.length === 0 && rules.length === 0 && !hasTargeting
+    targets.size === 0 && prerequisites.length === 0 && ruleEnds.length === 0 && !hasTargeting
       ? ds === undefined
         ? info.defaultVariation
         : isObject(ds) && typeof ds['variation'] === 'string'
@@ -456,63 +452,37 @@ function planEnvironment(
   const build = (resolve: (k: string) => CompiledFlag): CompiledFlag => {
     if (enabled !== true) {
       const off = result(offVariation, 'DISABLED', 'OFF');
-      return { key, enabled: false, evaluate: () => off, ...base };
+      return fixedFlag(false, off);
     }
-    if (inner === undefined) {
-      if (staticVariation !== undefined) {
-        const fixed = result(staticVariation, 'STATIC', 'FALLTHROUGH');
-        inner = () => fixed;
-      } else inner = rulesEvaluator(rules, defaultServe, fallthrough);
+    if (staticVariation !== undefined) {
+      return fixedFlag(true, result(staticVariation, 'STATIC', 'FALLTHROUGH'));
     }
-    let evaluate = inner;
-    if (targets.size > 0) {
-      const next = evaluate;
-      evaluate = (ctx) => {
-        const tk = ctx['targetingKey'];
-        if (typeof tk === 'string') {
-          const hit = targets.get(tk);
-          if (hit !== undefined) return hit;
-        }
-        return next(ctx);
-      };
-    }
-    if (prerequisites.length > 0) {
-      const failed = result(offVariation, 'DEFAULT', 'PREREQUISITE_FAILED');
-      const reqs = prerequisites.map((p) => ({ flag: resolve(p.flag), variation: p.variation }));
-      const next = evaluate;
-      evaluate = (ctx) => {
-        for (let i = 0; i < reqs.length; i++) {
-          const req = reqs[i]!;
-          if (!req.flag.enabled || req.flag.evaluate(ctx).variant !== req.variation) return failed;
-        }
-        return next(ctx);
-      };
-    }
-    return { key, enabled: true, evaluate, ...base };
+    const native = new NativeFlag(
+      scope.attributes,
+      prerequisites.map((p) => ({ flag: resolve(p.flag), variation: p.variation })),
+      result(offVariation, 'DEFAULT', 'PREREQUISITE_FAILED'),
+      targets.size > 0 ? targets : null,
+      conditions,
+      ruleEnds,
+      ruleServes,
+      defaultServe ?? null,
+      fallthrough,
+      inner ?? null,
+    );
+    const evaluate = (ctx: EvaluationContext): EvaluationResult => evaluateNative(native, ctx);
+    return new CompiledFlag(key, info.type, true, metadata, evaluate, null, native, invalidContext, generalError);
   };
   return { prerequisites, build };
 }
 
-function rulesEvaluator(
-  rules: ReadonlyArray<{ match: Predicate; serve: Serve }>,
-  defaultServe: Serve | undefined,
-  fallthrough: ValueResult,
-): (ctx: EvaluationContext) => EvaluationResult {
-  const last: (ctx: EvaluationContext) => EvaluationResult =
-    defaultServe === undefined ? () => fallthrough : (ctx) => defaultServe(ctx) ?? fallthrough;
-  if (rules.length === 0) return last;
-  const matches = rules.map((r) => r.match);
-  const serves = rules.map((r) => r.serve);
-  const n = rules.length;
-  return (ctx) => {
-    for (let i = 0; i < n; i++) {
-      if (matches[i]!(ctx)) return serves[i]!(ctx) ?? last(ctx);
-    }
-    return last(ctx);
-  };
-}
-
-function compileServe(raw: unknown, path: string, info: FlagInfo, ruleId: string | undefined, issues: CompileIssue[]): Serve | undefined {
+function compileServe(
+  raw: unknown,
+  path: string,
+  info: FlagInfo,
+  ruleId: string | undefined,
+  table: AttributeTable,
+  issues: CompileIssue[],
+): Serve | undefined {
   const { key, variations, metadata } = info;
   const kind = ruleId === undefined ? 'FALLTHROUGH' : 'RULE_MATCH';
   if (!isObject(raw)) {
@@ -531,7 +501,7 @@ function compileServe(raw: unknown, path: string, info: FlagInfo, ruleId: string
       return undefined;
     }
     const r = valueResult(key, v, variations.get(v)!, ruleId === undefined ? 'DEFAULT' : 'TARGETING_MATCH', kind, ruleId, metadata);
-    return () => r;
+    return new Serve(r, 0, null, [], [], 0);
   }
   const rollout = raw['rollout'];
   const rp = `${path}.rollout`;
@@ -568,23 +538,7 @@ function compileServe(raw: unknown, path: string, info: FlagInfo, ruleId: string
   const salt = rollout['salt'] ?? key;
   if (typeof salt !== 'string') issues.push({ path: `${rp}.salt`, message: 'must be a string' });
   if (issues.length > before) return undefined;
-  return rolloutServe(compileGetter(bucketBy as string), salt as string, cumulative, results, total);
-}
-
-function rolloutServe(get: AttributeGetter, salt: string, cumulative: number[], results: ValueResult[], total: number): Serve {
-  const n = cumulative.length;
-  return (ctx) => {
-    const v = get(ctx);
-    let s: string;
-    if (typeof v === 'string') {
-      if (v.length === 0) return undefined;
-      s = v;
-    } else if (typeof v === 'number' && Number.isFinite(v)) s = String(v);
-    else return undefined;
-    const bucket = bucketOf(murmur3(salt + s), total);
-    for (let i = 0; i < n; i++) if (cumulative[i]! > bucket) return results[i];
-    return undefined;
-  };
+  return new Serve(null, table.slot(bucketBy as string), murmur3Prefix(salt as string), cumulative, results, total);
 }
 
 function checkCycles(plans: ReadonlyMap<string, Plan>, environment: string, issues: CompileIssue[]): void {

@@ -4,6 +4,7 @@
  * (a throwing getter) yields `GENERAL`. Results are shared frozen objects built at compile time,
  * so a successful evaluation allocates nothing beyond what the conditions need.
  */
+import { evaluateNative } from './native.js';
 import { errorResult } from './results.js';
 import type { Snapshot } from './snapshot.js';
 import type { CompiledFlag } from './snapshot.js';
@@ -11,17 +12,29 @@ import type { EvaluationContext, EvaluationResult, ExpectedType } from './types.
 
 const EMPTY: EvaluationContext = Object.freeze({});
 
-function invalid(context: unknown): boolean {
-  if (typeof context !== 'object' || context === null || Array.isArray(context)) return true;
+/**
+ * Validates the context and starts an evaluation on the snapshot's attribute table.
+ * @returns the context to evaluate, or undefined when it is invalid
+ */
+function begin(snapshot: Snapshot, context: unknown): EvaluationContext | undefined {
+  if (context === undefined) {
+    snapshot.attributes.begin(undefined);
+    return EMPTY;
+  }
+  if (typeof context !== 'object' || context === null || Array.isArray(context)) return undefined;
   const tk = (context as Record<string, unknown>)['targetingKey'];
-  return tk !== undefined && tk !== null && typeof tk !== 'string';
+  if (tk === undefined || tk === null) snapshot.attributes.begin(undefined);
+  else if (typeof tk === 'string') snapshot.attributes.begin(tk);
+  else return undefined;
+  return context as EvaluationContext;
 }
 
-function run(flag: CompiledFlag, context: unknown): EvaluationResult {
+function run(snapshot: Snapshot, flag: CompiledFlag, context: unknown): EvaluationResult {
   try {
-    if (context === undefined) return flag.evaluate(EMPTY);
-    if (invalid(context)) return flag.invalidContext;
-    return flag.evaluate(context as EvaluationContext);
+    const ctx = begin(snapshot, context);
+    if (ctx === undefined) return flag.invalidContext;
+    if (flag.fixed !== null) return flag.fixed;
+    return flag.native !== null ? evaluateNative(flag.native, ctx) : flag.evaluate(ctx);
   } catch {
     return flag.generalError;
   }
@@ -37,7 +50,7 @@ function run(flag: CompiledFlag, context: unknown): EvaluationResult {
 export function evaluate(snapshot: Snapshot, flagKey: string, context?: unknown): EvaluationResult {
   const flag = snapshot.flagMap.get(flagKey);
   if (flag === undefined) return errorResult(String(flagKey), 'FLAG_NOT_FOUND', `flag "${String(flagKey)}" not found`, snapshot.metadata);
-  return run(flag, context);
+  return run(snapshot, flag, context);
 }
 
 /**
@@ -52,23 +65,24 @@ export function evaluateAll(snapshot: Snapshot, context?: unknown): EvaluationRe
   const flags = snapshot.flagList;
   const n = flags.length;
   const out = new Array<EvaluationResult>(n);
-  if (context !== undefined) {
-    let bad: boolean;
-    try {
-      bad = invalid(context);
-    } catch {
-      bad = true;
-    }
-    if (bad) {
-      for (let i = 0; i < n; i++) out[i] = flags[i]!.invalidContext;
-      return out;
-    }
+  let ctx: EvaluationContext | undefined;
+  try {
+    ctx = begin(snapshot, context);
+  } catch {
+    ctx = undefined;
   }
-  const ctx = (context ?? EMPTY) as EvaluationContext;
+  if (ctx === undefined) {
+    for (let i = 0; i < n; i++) out[i] = flags[i]!.invalidContext;
+    return out;
+  }
   for (let i = 0; i < n; i++) {
     const flag = flags[i]!;
+    if (flag.fixed !== null) {
+      out[i] = flag.fixed;
+      continue;
+    }
     try {
-      out[i] = flag.evaluate(ctx);
+      out[i] = flag.native !== null ? evaluateNative(flag.native, ctx) : flag.evaluate(ctx);
     } catch {
       out[i] = flag.generalError;
     }

@@ -9,10 +9,9 @@
 import { readMetadata, CompileError } from './compile.js';
 import { compileLogic, LogicError } from './jsonlogic.js';
 import { deepFreeze, errorResult, noValueResult } from './results.js';
-import { Snapshot } from './snapshot.js';
-import type { CompiledFlag } from './snapshot.js';
+import { CompiledFlag, Snapshot } from './snapshot.js';
 import { isEmptyTargeting, targetingEvaluator } from './targeting.js';
-import type { CompileIssue, EvaluationResult, FlagType, JsonValue } from './types.js';
+import type { CompileIssue, EvaluationContext, EvaluationResult, FlagType, JsonValue } from './types.js';
 
 /** A flagd flag definition. */
 export interface FlagdFlag {
@@ -93,31 +92,28 @@ export function compileFlagd(document: string | FlagdDocument, options: FlagdCom
       continue;
     }
     const metadata = Object.freeze({ ...docMetadata, ...readMetadata(raw['metadata'], `${path}.metadata`, warnings) });
-    const base = {
-      key,
-      type: inferType(variants),
-      enabled: state === 'ENABLED',
-      metadata,
-      invalidContext: errorResult(key, 'INVALID_CONTEXT', 'the evaluation context must be an object whose targetingKey, if present, is a string', metadata),
-      generalError: errorResult(key, 'GENERAL', `error evaluating targeting rule for flag "${key}"`, metadata),
-    };
-    if (state !== 'ENABLED') {
+    const type = inferType(variants);
+    const enabled = state === 'ENABLED';
+    const invalidContext = errorResult(key, 'INVALID_CONTEXT', 'the evaluation context must be an object whose targetingKey, if present, is a string', metadata);
+    const generalError = errorResult(key, 'GENERAL', `error evaluating targeting rule for flag "${key}"`, metadata);
+    const make = (evaluate: (ctx: EvaluationContext) => EvaluationResult, fixed: EvaluationResult | null): CompiledFlag =>
+      new CompiledFlag(key, type, enabled, metadata, evaluate, fixed, null, invalidContext, generalError);
+    if (!enabled) {
       const disabled = noValueResult(key, 'DISABLED', 'OFF', metadata);
-      flags.push({ ...base, evaluate: () => disabled });
+      flags.push(make(() => disabled, disabled));
       continue;
     }
-    let evaluate: (ctx: Readonly<Record<string, unknown>>) => EvaluationResult;
     try {
       const targeting = resolveRefs(raw['targeting'], evaluators, new Set());
       const logic = isEmptyTargeting(targeting) ? undefined : compileLogic(targeting, key, `${path}.targeting`);
-      evaluate = targetingEvaluator({ key, variants, defaultVariant: dv, logic, metadata, staticReason: 'STATIC' });
+      const evaluate = targetingEvaluator({ key, variants, defaultVariant: dv, logic, metadata, staticReason: 'STATIC' });
+      flags.push(make(evaluate, logic === undefined ? evaluate({}) : null));
     } catch (e) {
       const issue = e instanceof LogicError ? { path: e.path, message: e.message } : { path: `${path}.targeting`, message: String(e) };
       (options.strict === true ? issues : warnings).push(issue);
       const parseError = errorResult(key, 'PARSE_ERROR', `invalid targeting configuration for flag "${key}": ${issue.message}`, metadata);
-      evaluate = () => parseError;
+      flags.push(make(() => parseError, parseError));
     }
-    flags.push({ ...base, evaluate });
   }
   if (issues.length > 0) throw new CompileError(issues);
   return new Snapshot(flags, Object.freeze(docMetadata), Object.freeze(warnings), undefined);

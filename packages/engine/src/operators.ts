@@ -27,15 +27,12 @@
  * Numbers of the form of epoch dates below 1e11 are seconds, otherwise milliseconds.
  */
 import { RE2JS } from 're2js';
-import { checkPath, compileGetter } from './attributes.js';
-import type { AttributeGetter } from './attributes.js';
+import { checkPath, readSlot, TARGETING_KEY_SLOT } from './attributes.js';
+import type { AttributeTable } from './attributes.js';
 import { toEpochMillis } from './dates.js';
 import { compareSemVer, parseSemVer } from './semver.js';
 import type { SemVer } from './semver.js';
 import type { CompileIssue, EvaluationContext, Operator } from './types.js';
-
-/** A compiled condition. */
-export type Predicate = (context: EvaluationContext) => boolean;
 
 /** Longest accepted `MATCHES` pattern, in UTF-16 code units. */
 export const MAX_PATTERN_LENGTH = 1024;
@@ -85,10 +82,175 @@ const STRING_OPERATORS: ReadonlySet<string> = new Set([
 
 /** What condition compilation needs from its surroundings. */
 export interface ConditionScope {
-  /** The predicate of a segment, or undefined when no such segment exists. */
-  segment(key: string): Predicate | undefined;
+  /** The snapshot's attribute table (slots are allocated in it). */
+  readonly attributes: AttributeTable;
+  /** A compiled segment, or undefined when no such segment exists. */
+  segment(key: string): Segment | undefined;
   /** Whether `IN_SEGMENT`/`NOT_IN_SEGMENT` are allowed here (not inside segments). */
   readonly allowSegments: boolean;
+}
+
+/** A compiled segment: include/exclude sets, then conditions (none: nobody else). */
+export class Segment {
+  /**
+   * @param included - targeting keys always in
+   * @param excluded - targeting keys never in (unless included)
+   * @param conditions - conditions for everyone else (AND; empty = nobody)
+   */
+  constructor(
+    readonly included: ReadonlySet<string>,
+    readonly excluded: ReadonlySet<string>,
+    readonly conditions: readonly Condition[],
+  ) {}
+}
+
+// Opcodes of compiled conditions.
+const EQ = 0;
+const IN_LIST = 1;
+const IN_SET = 2;
+const STARTS = 3;
+const ENDS = 4;
+const GT = 5;
+const GTE = 6;
+const LT = 7;
+const LTE = 8;
+const EXISTS = 9;
+const FN = 10;
+const SEGMENT = 11;
+/** Lists up to this length are scanned; longer ones use a Set. */
+const SCAN_LIMIT = 8;
+
+/**
+ * A compiled condition: plain data interpreted by `testCondition`, so evaluating a rule costs no
+ * closure calls for the common operators. All instances share one shape.
+ */
+export class Condition {
+  /**
+   * @param op - opcode
+   * @param slot - attribute slot
+   * @param negate - invert the outcome (the NOT_ operators)
+   * @param scalar - operand of EQ, STARTS, ENDS
+   * @param num - operand of the numeric comparisons
+   * @param list - operand of IN_LIST
+   * @param set - operand of IN_SET
+   * @param fn - predicate on the attribute value for the other operators
+   * @param segments - operand of SEGMENT (any of them)
+   */
+  constructor(
+    readonly op: number,
+    readonly slot: number,
+    readonly negate: boolean,
+    readonly scalar: unknown,
+    readonly num: number,
+    readonly list: readonly unknown[] | null,
+    readonly set: ReadonlySet<unknown> | null,
+    readonly fn: ((value: unknown) => boolean) | null,
+    readonly segments: readonly Segment[] | null,
+  ) {}
+}
+
+const make = (
+  op: number,
+  slot: number,
+  negate: boolean,
+  extra: { scalar?: unknown; num?: number; list?: readonly unknown[]; set?: ReadonlySet<unknown>; fn?: (v: unknown) => boolean; segments?: readonly Segment[] } = {},
+): Condition =>
+  new Condition(op, slot, negate, extra.scalar, extra.num ?? 0, extra.list ?? null, extra.set ?? null, extra.fn ?? null, extra.segments ?? null);
+
+function numberOf(v: unknown): number | undefined {
+  return typeof v === 'number' ? (Number.isFinite(v) ? v : undefined) : toNumber(v);
+}
+
+function listHas(list: readonly unknown[], v: unknown): boolean {
+  for (let i = 0; i < list.length; i++) if (list[i] === v) return true;
+  return false;
+}
+
+/**
+ * Evaluates one compiled condition.
+ * @param c - the condition
+ * @param ctx - the context
+ * @param t - the snapshot's attribute table (current evaluation)
+ * @returns whether it holds
+ */
+export function testCondition(c: Condition, ctx: EvaluationContext, t: AttributeTable): boolean {
+  const slot = c.slot;
+  const v = t.stamps[slot] === t.epoch ? t.values[slot] : readSlot(t, slot, ctx);
+  switch (c.op) {
+    case EQ:
+      return (v === c.scalar) !== c.negate;
+    case IN_LIST:
+      return (Array.isArray(v) ? anyInList(c.list!, v) : listHas(c.list!, v)) !== c.negate;
+    case IN_SET:
+      return (Array.isArray(v) ? v.some((x) => c.set!.has(x)) : c.set!.has(v)) !== c.negate;
+    case STARTS:
+      return typeof v === 'string' && v.startsWith(c.scalar as string);
+    case ENDS:
+      return typeof v === 'string' && v.endsWith(c.scalar as string);
+    case GT: {
+      const n = typeof v === 'number' ? v : numberOf(v);
+      return n !== undefined && n > c.num && n !== Infinity;
+    }
+    case GTE: {
+      const n = typeof v === 'number' ? v : numberOf(v);
+      return n !== undefined && n >= c.num && n !== Infinity;
+    }
+    case LT: {
+      const n = typeof v === 'number' ? v : numberOf(v);
+      return n !== undefined && n < c.num && n !== -Infinity;
+    }
+    case LTE: {
+      const n = typeof v === 'number' ? v : numberOf(v);
+      return n !== undefined && n <= c.num && n !== -Infinity;
+    }
+    case EXISTS:
+      return (v !== undefined) !== c.negate;
+    case SEGMENT:
+      return anySegment(c.segments!, ctx, t) !== c.negate;
+    default:
+      return c.fn!(v) !== c.negate;
+  }
+}
+
+function anyInList(list: readonly unknown[], v: readonly unknown[]): boolean {
+  for (let i = 0; i < v.length; i++) if (listHas(list, v[i])) return true;
+  return false;
+}
+
+function anySegment(segs: readonly Segment[], ctx: EvaluationContext, t: AttributeTable): boolean {
+  for (let i = 0; i < segs.length; i++) if (inSegment(segs[i]!, ctx, t)) return true;
+  return false;
+}
+
+/**
+ * Whether all conditions in `list[start..end)` hold.
+ * @param list - compiled conditions
+ * @param start - first index
+ * @param end - one past the last index
+ * @param ctx - the context
+ * @param t - the attribute table
+ * @returns true when every condition holds (true for an empty range)
+ */
+export function testAll(list: readonly Condition[], start: number, end: number, ctx: EvaluationContext, t: AttributeTable): boolean {
+  for (let i = start; i < end; i++) if (!testCondition(list[i]!, ctx, t)) return false;
+  return true;
+}
+
+/**
+ * Segment membership: included keys, then excluded keys, then the conditions.
+ * @param s - the segment
+ * @param ctx - the context
+ * @param t - the attribute table
+ * @returns whether the subject is in the segment
+ */
+export function inSegment(s: Segment, ctx: EvaluationContext, t: AttributeTable): boolean {
+  const tk = t.values[TARGETING_KEY_SLOT];
+  if (typeof tk === 'string') {
+    if (s.included.has(tk)) return true;
+    if (s.excluded.has(tk)) return false;
+  }
+  const conds = s.conditions;
+  return conds.length > 0 && testAll(conds, 0, conds.length, ctx, t);
 }
 
 const NUMERIC = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -126,7 +288,7 @@ export function compileCondition(
   path: string,
   issues: CompileIssue[],
   scope: ConditionScope,
-): Predicate | undefined {
+): Condition | undefined {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     issues.push({ path, message: 'must be an object' });
     return undefined;
@@ -162,14 +324,13 @@ export function compileCondition(
     if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k) => typeof k === 'string')) {
       return fail('must be a segment key or a non-empty array of segment keys');
     }
-    const preds: Predicate[] = [];
+    const segments: Segment[] = [];
     for (const key of keys as string[]) {
-      const p = scope.segment(key);
-      if (p === undefined) return fail(`unknown segment "${key}"`);
-      preds.push(p);
+      const seg = scope.segment(key);
+      if (seg === undefined) return fail(`unknown segment "${key}"`);
+      segments.push(seg);
     }
-    const any = anyOf(preds);
-    return op === 'IN_SEGMENT' ? any : not(any);
+    return make(SEGMENT, 0, op === 'NOT_IN_SEGMENT', { segments });
   }
 
   const attribute = c['attribute'];
@@ -178,38 +339,53 @@ export function compileCondition(
     issues.push({ path: `${path}.attribute`, message: pathError });
     return undefined;
   }
-  const get = compileGetter(attribute as string);
+  const slot = scope.attributes.slot(attribute as string);
   const ic = ignoreCase === true;
+  const negate = op.startsWith('NOT_');
+  const withFn = (fn: (v: unknown) => boolean): Condition => make(FN, slot, negate, { fn });
 
   switch (op) {
     case 'EXISTS':
-      return (ctx) => get(ctx) !== undefined;
     case 'NOT_EXISTS':
-      return (ctx) => get(ctx) === undefined;
+      return make(EXISTS, slot, negate);
     case 'EQUALS':
     case 'NOT_EQUALS': {
       if (!isScalar(value)) return fail('must be a string, a finite number or a boolean');
-      const p = equals(get, value, ic);
-      return op === 'EQUALS' ? p : not(p);
+      if (ic && typeof value === 'string') {
+        const lv = value.toLowerCase();
+        return withFn((v) => typeof v === 'string' && v.toLowerCase() === lv);
+      }
+      return make(EQ, slot, negate, { scalar: value });
     }
     case 'IN':
     case 'NOT_IN': {
       if (!Array.isArray(value) || !value.every(isScalar)) return fail('must be an array of strings, numbers or booleans');
-      const p = inList(get, value as (string | number | boolean)[], ic);
-      return op === 'IN' ? p : not(p);
+      const values = (ic ? value.map((x) => lower(x as string | number | boolean)) : value) as unknown[];
+      if (ic) {
+        const set = new Set(values);
+        const has = (x: unknown): boolean => set.has(typeof x === 'string' ? x.toLowerCase() : x);
+        return withFn((v) => (Array.isArray(v) ? v.some(has) : has(v)));
+      }
+      return values.length <= SCAN_LIMIT ? make(IN_LIST, slot, negate, { list: values }) : make(IN_SET, slot, negate, { set: new Set(values) });
     }
     case 'CONTAINS':
     case 'NOT_CONTAINS': {
       const list = Array.isArray(value) ? value : [value];
       if (list.length === 0 || !list.every(isScalar)) return fail('must be a scalar or a non-empty array of scalars');
-      const p = contains(get, list as (string | number | boolean)[], ic);
-      return op === 'CONTAINS' ? p : not(p);
+      return withFn(contains(list as (string | number | boolean)[], ic));
     }
     case 'STARTS_WITH':
     case 'ENDS_WITH': {
       const list = Array.isArray(value) ? value : [value];
-      if (list.length === 0 || !list.every((s) => typeof s === 'string')) return fail('must be a string or a non-empty array of strings');
-      return affix(get, list as string[], ic, op === 'STARTS_WITH');
+      if (list.length === 0 || !list.every((x) => typeof x === 'string')) return fail('must be a string or a non-empty array of strings');
+      const start = op === 'STARTS_WITH';
+      if (list.length === 1 && !ic) return make(start ? STARTS : ENDS, slot, false, { scalar: list[0] });
+      const needles = (list as string[]).map((x) => (ic ? x.toLowerCase() : x));
+      return withFn((v) => {
+        if (typeof v !== 'string') return false;
+        const sv = ic ? v.toLowerCase() : v;
+        return needles.some((n) => (start ? sv.startsWith(n) : sv.endsWith(n)));
+      });
     }
     case 'MATCHES': {
       if (typeof value !== 'string') return fail('must be a regular expression (string)');
@@ -220,10 +396,7 @@ export function compileCondition(
       } catch (e) {
         return fail(`invalid RE2 pattern: ${(e as Error).message}`);
       }
-      return (ctx) => {
-        const v = get(ctx);
-        return typeof v === 'string' && v.length <= MAX_MATCH_INPUT_LENGTH && re.test(v);
-      };
+      return withFn((v) => typeof v === 'string' && v.length <= MAX_MATCH_INPUT_LENGTH && re.test(v));
     }
     case 'GREATER_THAN':
     case 'GREATER_THAN_OR_EQUAL':
@@ -231,116 +404,41 @@ export function compileCondition(
     case 'LESS_THAN_OR_EQUAL': {
       const n = toNumber(value);
       if (n === undefined) return fail('must be a finite number');
-      return numeric(get, n, op);
+      const code = op === 'GREATER_THAN' ? GT : op === 'GREATER_THAN_OR_EQUAL' ? GTE : op === 'LESS_THAN' ? LT : LTE;
+      return make(code, slot, false, { num: n });
     }
     case 'SEMVER_EQUAL':
     case 'SEMVER_GREATER_THAN':
     case 'SEMVER_GREATER_THAN_OR_EQUAL':
     case 'SEMVER_LESS_THAN':
     case 'SEMVER_LESS_THAN_OR_EQUAL': {
-      const v = parseSemVer(value);
-      if (v === undefined) return fail('must be a semantic version such as "1.2.3"');
-      return semver(get, v, op);
+      const target = parseSemVer(value);
+      if (target === undefined) return fail('must be a semantic version such as "1.2.3"');
+      return withFn(semver(target, op));
     }
     case 'BEFORE':
     case 'AFTER': {
       const t = toEpochMillis(value);
       if (t === undefined) return fail('must be an ISO-8601 date or an epoch number');
-      return op === 'BEFORE'
-        ? (ctx) => {
-            const a = toEpochMillis(get(ctx));
-            return a !== undefined && a < t;
-          }
-        : (ctx) => {
-            const a = toEpochMillis(get(ctx));
-            return a !== undefined && a > t;
-          };
+      const before = op === 'BEFORE';
+      return withFn((v) => {
+        const a = toEpochMillis(v);
+        return a !== undefined && (before ? a < t : a > t);
+      });
     }
   }
   return fail(`unsupported operator ${op}`);
-}
-
-/**
- * Combines predicates with AND (true for an empty list).
- * @param preds - the predicates
- * @returns one predicate
- */
-export function allOf(preds: readonly Predicate[]): Predicate {
-  const n = preds.length;
-  if (n === 0) return () => true;
-  if (n === 1) return preds[0]!;
-  if (n === 2) {
-    const a = preds[0]!;
-    const b = preds[1]!;
-    return (ctx) => a(ctx) && b(ctx);
-  }
-  if (n === 3) {
-    const a = preds[0]!;
-    const b = preds[1]!;
-    const c = preds[2]!;
-    return (ctx) => a(ctx) && b(ctx) && c(ctx);
-  }
-  const list = preds.slice();
-  return (ctx) => {
-    for (let i = 0; i < list.length; i++) if (!list[i]!(ctx)) return false;
-    return true;
-  };
-}
-
-/**
- * Combines predicates with OR (false for an empty list).
- * @param preds - the predicates
- * @returns one predicate
- */
-export function anyOf(preds: readonly Predicate[]): Predicate {
-  if (preds.length === 1) return preds[0]!;
-  const list = preds.slice();
-  return (ctx) => {
-    for (let i = 0; i < list.length; i++) if (list[i]!(ctx)) return true;
-    return false;
-  };
-}
-
-function not(p: Predicate): Predicate {
-  return (ctx) => !p(ctx);
 }
 
 function lower(v: string | number | boolean): string | number | boolean {
   return typeof v === 'string' ? v.toLowerCase() : v;
 }
 
-function equals(get: AttributeGetter, value: string | number | boolean, ic: boolean): Predicate {
-  if (ic && typeof value === 'string') {
-    const lv = value.toLowerCase();
-    return (ctx) => {
-      const v = get(ctx);
-      return typeof v === 'string' && v.toLowerCase() === lv;
-    };
-  }
-  return (ctx) => get(ctx) === value;
-}
-
-function inList(get: AttributeGetter, values: (string | number | boolean)[], ic: boolean): Predicate {
-  const set = new Set(ic ? values.map(lower) : values);
-  const has = ic
-    ? (v: unknown): boolean => set.has(typeof v === 'string' ? v.toLowerCase() : (v as string))
-    : (v: unknown): boolean => set.has(v as string);
-  return (ctx) => {
-    const v = get(ctx);
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) if (has(v[i])) return true;
-      return false;
-    }
-    return has(v);
-  };
-}
-
-function contains(get: AttributeGetter, values: (string | number | boolean)[], ic: boolean): Predicate {
+function contains(values: (string | number | boolean)[], ic: boolean): (v: unknown) => boolean {
   const needles = ic ? values.map(lower) : values;
   const strings = needles.filter((n): n is string => typeof n === 'string');
-  const set = new Set(needles);
-  return (ctx) => {
-    const v = get(ctx);
+  const set = new Set<unknown>(needles);
+  return (v) => {
     if (typeof v === 'string') {
       const s = ic ? v.toLowerCase() : v;
       for (let i = 0; i < strings.length; i++) if (s.includes(strings[i]!)) return true;
@@ -349,68 +447,14 @@ function contains(get: AttributeGetter, values: (string | number | boolean)[], i
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
         const e: unknown = v[i];
-        if (set.has((ic && typeof e === 'string' ? e.toLowerCase() : e) as string)) return true;
+        if (set.has(ic && typeof e === 'string' ? e.toLowerCase() : e)) return true;
       }
     }
     return false;
   };
 }
 
-function affix(get: AttributeGetter, values: string[], ic: boolean, start: boolean): Predicate {
-  const needles = ic ? values.map((s) => s.toLowerCase()) : values;
-  if (needles.length === 1 && !ic) {
-    const n = needles[0]!;
-    return start
-      ? (ctx) => {
-          const v = get(ctx);
-          return typeof v === 'string' && v.startsWith(n);
-        }
-      : (ctx) => {
-          const v = get(ctx);
-          return typeof v === 'string' && v.endsWith(n);
-        };
-  }
-  return (ctx) => {
-    const v = get(ctx);
-    if (typeof v !== 'string') return false;
-    const s = ic ? v.toLowerCase() : v;
-    for (let i = 0; i < needles.length; i++) {
-      if (start ? s.startsWith(needles[i]!) : s.endsWith(needles[i]!)) return true;
-    }
-    return false;
-  };
-}
-
-function numeric(get: AttributeGetter, n: number, op: string): Predicate {
-  const read = (ctx: EvaluationContext): number | undefined => {
-    const v = get(ctx);
-    return typeof v === 'number' ? (Number.isFinite(v) ? v : undefined) : toNumber(v);
-  };
-  switch (op) {
-    case 'GREATER_THAN':
-      return (ctx) => {
-        const a = read(ctx);
-        return a !== undefined && a > n;
-      };
-    case 'GREATER_THAN_OR_EQUAL':
-      return (ctx) => {
-        const a = read(ctx);
-        return a !== undefined && a >= n;
-      };
-    case 'LESS_THAN':
-      return (ctx) => {
-        const a = read(ctx);
-        return a !== undefined && a < n;
-      };
-    default:
-      return (ctx) => {
-        const a = read(ctx);
-        return a !== undefined && a <= n;
-      };
-  }
-}
-
-function semver(get: AttributeGetter, target: SemVer, op: string): Predicate {
+function semver(target: SemVer, op: string): (v: unknown) => boolean {
   const test: (cmp: number) => boolean =
     op === 'SEMVER_EQUAL'
       ? (c) => c === 0
@@ -421,8 +465,17 @@ function semver(get: AttributeGetter, target: SemVer, op: string): Predicate {
           : op === 'SEMVER_LESS_THAN'
             ? (c) => c < 0
             : (c) => c <= 0;
-  return (ctx) => {
-    const v = parseSemVer(get(ctx));
+  return (raw) => {
+    const v = parseSemVer(raw);
     return v !== undefined && test(compareSemVer(v, target));
   };
+}
+
+/**
+ * A condition requiring membership of one segment (how a rule's `segments` list is compiled).
+ * @param segment - the segment
+ * @returns the condition
+ */
+export function segmentCondition(segment: Segment): Condition {
+  return make(SEGMENT, 0, false, { segments: [segment] });
 }

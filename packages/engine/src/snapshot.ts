@@ -2,27 +2,38 @@
  * The compiled, immutable form a configuration turns into. Build one with `compile` or
  * `compileFlagd`; evaluate it with `evaluate`/`evaluateAll`.
  */
+import { AttributeTable } from './attributes.js';
+import type { NativeFlag } from './native.js';
 import type { CompileIssue, EvaluationContext, EvaluationResult, FlagMetadata, FlagType } from './types.js';
 
 /**
  * One compiled flag (internal). `evaluate` assumes a context object whose `targetingKey` is a
- * string or absent; the public `evaluate` checks that first.
+ * string or absent, with the attribute table begun; the public `evaluate` does both first.
+ * `fixed` (a context-independent result) and `native` let the evaluator skip the closure call.
  */
-export interface CompiledFlag {
-  /** The flag key. */
-  readonly key: string;
-  /** Declared (native) or inferred (flagd) value type. */
-  readonly type: FlagType;
-  /** Whether the flag is on in this snapshot's environment. */
-  readonly enabled: boolean;
-  /** Flag metadata. */
-  readonly metadata: FlagMetadata;
-  /** Evaluates the flag. */
-  readonly evaluate: (context: EvaluationContext) => EvaluationResult;
-  /** Shared `INVALID_CONTEXT` result. */
-  readonly invalidContext: EvaluationResult;
-  /** Shared `GENERAL` result for an unexpected exception (e.g. a throwing getter in the context). */
-  readonly generalError: EvaluationResult;
+export class CompiledFlag {
+  /**
+   * @param key - the flag key
+   * @param type - declared (native) or inferred (flagd) value type
+   * @param enabled - whether the flag is on in this snapshot's environment
+   * @param metadata - flag metadata
+   * @param evaluate - evaluates the flag
+   * @param fixed - the result when it does not depend on the context, else null
+   * @param native - the native interpreter data, else null
+   * @param invalidContext - shared `INVALID_CONTEXT` result
+   * @param generalError - shared `GENERAL` result for an unexpected exception
+   */
+  constructor(
+    readonly key: string,
+    readonly type: FlagType,
+    readonly enabled: boolean,
+    readonly metadata: FlagMetadata,
+    readonly evaluate: (context: EvaluationContext) => EvaluationResult,
+    readonly fixed: EvaluationResult | null,
+    readonly native: NativeFlag | null,
+    readonly invalidContext: EvaluationResult,
+    readonly generalError: EvaluationResult,
+  ) {}
 }
 
 /** A compiled snapshot: immutable, safe to share between concurrent evaluations. */
@@ -39,6 +50,7 @@ export class Snapshot {
    * @param metadata - snapshot metadata (returned with `FLAG_NOT_FOUND`)
    * @param warnings - problems that did not prevent compilation (flagd targeting parse errors)
    * @param environment - the environment compiled, when the source had environments
+   * @param attributes - the attribute slots the compiled conditions read
    */
   constructor(
     flags: readonly CompiledFlag[],
@@ -48,6 +60,8 @@ export class Snapshot {
     readonly warnings: readonly CompileIssue[],
     /** The environment this snapshot serves (native configurations). */
     readonly environment: string | undefined,
+    /** @internal Attribute slots and the per-evaluation cache. */
+    readonly attributes: AttributeTable = new AttributeTable(),
   ) {
     this.flagList = Object.freeze(flags.slice());
     this.keys = Object.freeze(flags.map((f) => f.key));

@@ -1,0 +1,121 @@
+/**
+ * The interpreter of native (Switchyard-format) flags: prerequisites, individual targets, rules of
+ * compiled conditions and serves, as plain data walked by one function, so a flag costs no
+ * closure calls beyond its `fn` conditions.
+ */
+import { readSlot } from './attributes.js';
+import type { AttributeTable } from './attributes.js';
+import { bucketOf } from './bucketing.js';
+import { murmur3WithPrefix } from './murmur3.js';
+import type { Murmur3Prefix } from './murmur3.js';
+import { testAll } from './operators.js';
+import type { Condition } from './operators.js';
+import type { CompiledFlag } from './snapshot.js';
+import type { EvaluationContext, EvaluationResult, ValueResult } from './types.js';
+
+/** A compiled serve: one variation, or a rollout over the bucketing attribute's slot. */
+export class Serve {
+  /**
+   * @param result - the result of a single-variation serve (null for rollouts)
+   * @param slot - bucketing attribute slot
+   * @param prefix - precomputed hash state of the salt
+   * @param cumulative - running sums of the weights
+   * @param results - result per rollout entry
+   * @param total - total weight
+   */
+  constructor(
+    readonly result: ValueResult | null,
+    readonly slot: number,
+    readonly prefix: Murmur3Prefix | null,
+    readonly cumulative: readonly number[],
+    readonly results: readonly ValueResult[],
+    readonly total: number,
+  ) {}
+}
+
+/**
+ * What a serve yields.
+ * @param s - the serve
+ * @param ctx - the context
+ * @param t - the attribute table
+ * @returns the result; undefined when a rollout's bucketing value is missing
+ */
+export function serve(s: Serve, ctx: EvaluationContext, t: AttributeTable): ValueResult | undefined {
+  if (s.result !== null) return s.result;
+  const v = t.stamps[s.slot] === t.epoch ? t.values[s.slot] : readSlot(t, s.slot, ctx);
+  let key: string;
+  if (typeof v === 'string') {
+    if (v.length === 0) return undefined;
+    key = v;
+  } else if (typeof v === 'number' && Number.isFinite(v)) key = String(v);
+  else return undefined;
+  const bucket = bucketOf(murmur3WithPrefix(s.prefix!, key), s.total);
+  const c = s.cumulative;
+  for (let i = 0; i < c.length; i++) if (c[i]! > bucket) return s.results[i];
+  return undefined;
+}
+
+/** A native flag's compiled environment, interpreted by `evaluateNative`. */
+export class NativeFlag {
+  /**
+   * @param table - the snapshot's attribute table
+   * @param prerequisites - flags that must resolve to a variation first
+   * @param failed - result when a prerequisite fails
+   * @param targets - individual targets by targeting key (null when none)
+   * @param conditions - all rule conditions, rule after rule
+   * @param ruleEnds - end index in `conditions` of each rule (its start is the previous end)
+   * @param ruleServes - serve of each rule
+   * @param defaultServe - serve when no rule matches (null: `fallthrough`)
+   * @param fallthrough - the default variation, reason DEFAULT
+   * @param inner - JSONLogic evaluator replacing rules and default serve, or null
+   */
+  constructor(
+    readonly table: AttributeTable,
+    readonly prerequisites: ReadonlyArray<{ flag: CompiledFlag; variation: string }>,
+    readonly failed: ValueResult,
+    readonly targets: ReadonlyMap<string, ValueResult> | null,
+    readonly conditions: readonly Condition[],
+    readonly ruleEnds: readonly number[],
+    readonly ruleServes: readonly Serve[],
+    readonly defaultServe: Serve | null,
+    readonly fallthrough: ValueResult,
+    readonly inner: ((ctx: EvaluationContext) => EvaluationResult) | null,
+  ) {}
+}
+
+/**
+ * Evaluates a native flag (the flag is enabled; off flags are compiled to a fixed result).
+ * @param f - the compiled flag
+ * @param ctx - the context
+ * @returns the result
+ */
+export function evaluateNative(f: NativeFlag, ctx: EvaluationContext): EvaluationResult {
+  const t = f.table;
+  const reqs = f.prerequisites;
+  for (let i = 0; i < reqs.length; i++) {
+    const req = reqs[i]!;
+    if (!req.flag.enabled || req.flag.evaluate(ctx).variant !== req.variation) return f.failed;
+  }
+  if (f.targets !== null) {
+    const tk = t.values[0];
+    if (typeof tk === 'string') {
+      const hit = f.targets.get(tk);
+      if (hit !== undefined) return hit;
+    }
+  }
+  if (f.inner !== null) return f.inner(ctx);
+  const ends = f.ruleEnds;
+  let start = 0;
+  for (let i = 0; i < ends.length; i++) {
+    const end = ends[i]!;
+    if (testAll(f.conditions, start, end, ctx, t)) {
+      const r = serve(f.ruleServes[i]!, ctx, t);
+      if (r !== undefined) return r;
+      break; // a rollout without bucketing value falls to the default serve
+    }
+    start = end;
+  }
+  if (f.defaultServe !== null) return serve(f.defaultServe, ctx, t) ?? f.fallthrough;
+  return f.fallthrough;
+}
+
