@@ -398,7 +398,7 @@ function planEnvironment(
       issues.push({ path: `${path}.targeting`, message: 'may not be combined with rules or defaultServe' });
     }
     try {
-      const logic = isEmptyTargeting(raw['targeting']) ? undefined : compileLogic(raw['targeting'], key, `${path}.targeting`);
+      const logic = isEmptyTargeting(raw['targeting']) ? undefined : compileLogic(raw['targeting'], key, `${path}.targeting`, scope.attributes);
       inner = targetingEvaluator({ key, variants: variations, defaultVariant: info.defaultVariation, logic, metadata, staticReason: 'STATIC' });
     } catch (e) {
       issues.push(e instanceof LogicError ? { path: e.path, message: e.message } : { path: `${path}.targeting`, message: String(e) });

@@ -6,6 +6,7 @@
  * document; a targeting expression that does not compile only turns that flag into a `PARSE_ERROR`
  * flag and is reported in `snapshot.warnings` (unless `strict`).
  */
+import { AttributeTable } from './attributes.js';
 import { readMetadata, CompileError } from './compile.js';
 import { compileLogic, LogicError } from './jsonlogic.js';
 import { deepFreeze, errorResult, noValueResult } from './results.js';
@@ -72,6 +73,7 @@ export function compileFlagd(document: string | FlagdDocument, options: FlagdCom
   if (doc['$evaluators'] !== undefined && !isObject(doc['$evaluators'])) issues.push({ path: '$evaluators', message: 'must be an object' });
 
   const flags: CompiledFlag[] = [];
+  const table = new AttributeTable();
   for (const [key, raw] of Object.entries(doc['flags'])) {
     const path = `flags.${key}`;
     if (!isObject(raw)) {
@@ -105,7 +107,7 @@ export function compileFlagd(document: string | FlagdDocument, options: FlagdCom
     }
     try {
       const targeting = resolveRefs(raw['targeting'], evaluators, new Set());
-      const logic = isEmptyTargeting(targeting) ? undefined : compileLogic(targeting, key, `${path}.targeting`);
+      const logic = isEmptyTargeting(targeting) ? undefined : compileLogic(targeting, key, `${path}.targeting`, table);
       const evaluate = targetingEvaluator({ key, variants, defaultVariant: dv, logic, metadata, staticReason: 'STATIC' });
       flags.push(make(evaluate, logic === undefined ? evaluate({}) : null));
     } catch (e) {
@@ -116,7 +118,7 @@ export function compileFlagd(document: string | FlagdDocument, options: FlagdCom
     }
   }
   if (issues.length > 0) throw new CompileError(issues);
-  return new Snapshot(flags, Object.freeze(docMetadata), Object.freeze(warnings), undefined);
+  return new Snapshot(flags, Object.freeze(docMetadata), Object.freeze(warnings), undefined, table);
 }
 
 function inferType(variants: ReadonlyMap<string, JsonValue>): FlagType {

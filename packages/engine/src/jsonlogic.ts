@@ -10,8 +10,10 @@
  * Compilation throws `LogicError` for an unknown operation, an object with several keys, or nesting
  * deeper than `MAX_LOGIC_DEPTH`: flagd's `PARSE_ERROR` cases.
  */
+import { readSlot } from './attributes.js';
+import type { AttributeTable } from './attributes.js';
 import { bucketOf, MAX_TOTAL_WEIGHT } from './bucketing.js';
-import { murmur3 } from './murmur3.js';
+import { murmur3, murmur3Prefix, murmur3WithPrefix } from './murmur3.js';
 import { compareSemVer, parseSemVer } from './semver.js';
 
 /** A compiled expression: evaluates against the current data (the context at top level). */
@@ -69,6 +71,8 @@ interface Node {
 
 interface State {
   readonly flagKey: string;
+  /** When given, top-level `var`s of plain names read through the snapshot's attribute slots. */
+  readonly table: AttributeTable | undefined;
   /** True inside `map`/`filter`/`reduce`/`all`/`none`/`some` bodies, where data is an element. */
   readonly iterating: boolean;
 }
@@ -78,11 +82,13 @@ interface State {
  * @param expression - the expression (any JSON)
  * @param flagKey - value of `$flagd.flagKey` and prefix of the default `fractional` bucketing value
  * @param path - path of the expression for error messages
+ * @param table - the snapshot's attribute table; the compiled expression then expects to be
+ *   evaluated only through `evaluate`/`evaluateAll` (which begin the table for the context)
  * @returns the compiled expression
  * @throws LogicError for expressions flagd would reject
  */
-export function compileLogic(expression: unknown, flagKey: string, path = 'targeting'): Logic {
-  return build(expression, { flagKey, iterating: false }, path, 0).f;
+export function compileLogic(expression: unknown, flagKey: string, path = 'targeting', table?: AttributeTable): Logic {
+  return build(expression, { flagKey, iterating: false, table }, path, 0).f;
 }
 
 const constant = (v: unknown): Node => ({ f: () => v, k: true, v });
@@ -332,6 +338,14 @@ function buildVar(raw: unknown, s: State, p: string, depth: number): Node {
     if (parts.length === 1) {
       const k = parts[0]!;
       if (k === '__proto__') return def;
+      const t = s.table;
+      if (t !== undefined && !s.iterating && !key.includes('.')) {
+        const slot = t.slot(k);
+        return dynamic((d) => {
+          const v = t.stamps[slot] === t.epoch ? t.values[slot] : readSlot(t, slot, d as Record<string, unknown>);
+          return v === undefined ? df(d) : v;
+        });
+      }
       return dynamic((d) => {
         if (d === null || d === undefined) return df(d);
         const v = (d as Record<string, unknown>)[k];
@@ -416,8 +430,26 @@ function buildCompare(op: string, args: Node[]): Node {
   if (fs.length === 2) {
     const [a, b] = fs as [Logic, Logic];
     if (args[1]!.k) {
-      const bv = args[1]!.v;
-      return dynamic((d) => cmp(a(d), bv));
+      // Specialised per operator: the common `{"op": [{"var": x}, constant]}` costs one call.
+      const bv = args[1]!.v as number;
+      switch (op) {
+        case '==':
+          return dynamic((d) => a(d) == bv);
+        case '===':
+          return dynamic((d) => a(d) === bv);
+        case '!=':
+          return dynamic((d) => a(d) != bv);
+        case '!==':
+          return dynamic((d) => a(d) !== bv);
+        case '<':
+          return dynamic((d) => (a(d) as number) < bv);
+        case '<=':
+          return dynamic((d) => (a(d) as number) <= bv);
+        case '>':
+          return dynamic((d) => (a(d) as number) > bv);
+        default:
+          return dynamic((d) => (a(d) as number) >= bv);
+      }
     }
     return dynamic((d) => cmp(a(d), b(d)));
   }
@@ -490,7 +522,7 @@ function buildArithmetic(op: string, args: Node[]): Node {
 function buildIteration(op: string, raw: unknown, s: State, p: string, depth: number): Node {
   const args = Array.isArray(raw) ? raw : [raw];
   const source = build(args[0], s, `${p}[0]`, depth + 1).f;
-  const inner: State = { flagKey: s.flagKey, iterating: true };
+  const inner: State = { flagKey: s.flagKey, iterating: true, table: s.table };
   const body = build(args[1], inner, `${p}[1]`, depth + 1).f;
   const items = (d: unknown): unknown[] => {
     const v = source(d);
@@ -586,9 +618,9 @@ function toBuckets(entries: readonly unknown[]): Buckets | undefined {
   return { variants, cumulative, total };
 }
 
-function pick(b: Buckets | undefined, bucketBy: string): unknown {
+function pick(b: Buckets | undefined, hash: number): unknown {
   if (b === undefined || b.total > MAX_TOTAL_WEIGHT) return null;
-  const bucket = bucketOf(murmur3(bucketBy), b.total);
+  const bucket = bucketOf(hash, b.total);
   const c = b.cumulative;
   for (let i = 0; i < c.length; i++) if (c[i]! > bucket) return b.variants[i];
   return null;
@@ -604,14 +636,16 @@ function buildFractional(args: Node[], s: State): Node {
   const pre0 = allConst(0) && typeof args[0]!.v !== 'string' ? toBuckets(args.map((a) => a.v)) : undefined;
   const has0 = allConst(0);
   const first = fs[0]!;
+  const prefix = murmur3Prefix(flagKey);
+  const t = s.table;
   return dynamic((d) => {
     const head = first(d);
     if (typeof head === 'string') {
-      return pick(has1 ? pre1 : toBuckets(fs.slice(1).map((f) => f(d))), head);
+      return pick(has1 ? pre1 : toBuckets(fs.slice(1).map((f) => f(d))), murmur3(head));
     }
-    const tk = d === null || d === undefined ? undefined : (d as Record<string, unknown>)['targetingKey'];
+    const tk = t !== undefined ? t.values[0] : d === null || d === undefined ? undefined : (d as Record<string, unknown>)['targetingKey'];
     if (!tk) return null;
     const buckets = has0 ? pre0 : toBuckets([head, ...fs.slice(1).map((f) => f(d))]);
-    return pick(buckets, `${flagKey}${String(tk)}`);
+    return pick(buckets, murmur3WithPrefix(prefix, typeof tk === 'string' ? tk : String(tk)));
   });
 }

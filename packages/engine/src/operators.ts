@@ -232,7 +232,18 @@ function anySegment(segs: readonly Segment[], ctx: EvaluationContext, t: Attribu
  * @returns true when every condition holds (true for an empty range)
  */
 export function testAll(list: readonly Condition[], start: number, end: number, ctx: EvaluationContext, t: AttributeTable): boolean {
-  for (let i = start; i < end; i++) if (!testCondition(list[i]!, ctx, t)) return false;
+  const epoch = t.epoch;
+  const stamps = t.stamps;
+  const values = t.values;
+  for (let i = start; i < end; i++) {
+    const c = list[i]!;
+    if (c.op === EQ) {
+      // The most common operator, inlined.
+      const slot = c.slot;
+      const v = stamps[slot] === epoch ? values[slot] : readSlot(t, slot, ctx);
+      if ((v === c.scalar) === c.negate) return false;
+    } else if (!testCondition(c, ctx, t)) return false;
+  }
   return true;
 }
 
