@@ -152,4 +152,21 @@ describe.each(testDialects())('InvitationService on %s', (dialect) => {
     const pending = await f.services.invitations.list(owner.actor, owner.organizationId, { status: 'pending' });
     expect(pending.items.map((i) => i.id)).toEqual([b.id]);
   });
+
+  it('addOrInvite adds an existing account at once and invites an unknown email', async () => {
+    const owner = await f.newOwner();
+    const known = await f.newUser();
+    const added = await f.services.invitations.addOrInvite(owner.actor, owner.organizationId, { email: known.email.toUpperCase(), role: 'developer' });
+    expect(added).toMatchObject({ kind: 'member', member: { userId: known.userId, email: known.email, role: 'developer' } });
+    await expect(f.services.access.require(known.actor, owner.organizationId, 'flags:write')).resolves.toMatchObject({ role: 'developer' });
+    await expect(f.services.invitations.addOrInvite(owner.actor, owner.organizationId, { email: known.email, role: 'viewer' })).rejects.toMatchObject({ code: 'already_member' });
+    const invited = await f.services.invitations.addOrInvite(owner.actor, owner.organizationId, { email: 'nobody-yet@example.com', role: 'viewer' });
+    expect(invited).toMatchObject({ kind: 'invitation', invitation: { email: 'nobody-yet@example.com', status: 'pending' } });
+    const viewer = await f.newUser();
+    await f.addMember(owner.organizationId, viewer.userId, 'viewer');
+    const stranger = await f.newUser();
+    await expect(f.services.invitations.addOrInvite(userActor(viewer.userId), owner.organizationId, { email: stranger.email, role: 'viewer' })).rejects.toBeInstanceOf(ForbiddenError);
+    const actions = (await f.db.selectFrom('audit_events').select(['action', 'resource_id']).where('organization_id', '=', owner.organizationId).execute());
+    expect(actions).toContainEqual({ action: 'member.added', resource_id: String(known.userId) });
+  });
 });

@@ -12,7 +12,7 @@ import type { UserStore } from '../identity/user-store.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { Invitation, InvitationStatus, InvitationStore } from './invitation-store.js';
 import { pageOf, type Page, type PageRequest } from './member-service.js';
-import type { Membership, Organization, OrganizationStore } from './organization-store.js';
+import type { MemberWithUser, Membership, Organization, OrganizationStore } from './organization-store.js';
 
 /** How long an invitation link works. */
 export const invitationTtlSeconds = 7 * 24 * 60 * 60;
@@ -47,6 +47,9 @@ export interface AcceptInput {
   password?: string | null;
   name?: string | null;
 }
+
+/** `addOrInvite`'s outcome: a member added at once, or an invitation sent. */
+export type AddedOrInvited = { kind: 'member'; member: MemberWithUser } | { kind: 'invitation'; invitation: InvitationView };
 
 /** What invitations need of identity: create the invitee's account and sign them in. */
 export type InvitationAccounts = Pick<AccountService, 'createAccount' | 'login' | 'switchOrganization'>;
@@ -157,6 +160,49 @@ export class InvitationService {
     });
     await this.mailer.deliver([mailId]);
     return view(result, this.now());
+  }
+
+  /**
+   * Adds `email` to the organisation as `role`: at once when the email has an account
+   * (`members:write`; 409 `already_member` when it is a member), otherwise by invitation as
+   * `create` does (`invitations:write`). IntelliToggle's "add user to tenant".
+   */
+  async addOrInvite(actor: Actor, organizationId: number | null, input: { email: string; role: string }): Promise<AddedOrInvited> {
+    const email = normalizeEmail(input.email);
+    const problem = emailProblem(email);
+    if (problem) throw new ValidationError(`email ${problem}`, { email: problem });
+    const existing = await this.users.findByEmailWithPassword(this.db, email);
+    if (!existing) return { kind: 'invitation', invitation: await this.create(actor, organizationId, { email, role: input.role }) };
+    const member = await this.db.transaction().execute(async (trx) => {
+      const grant = await this.access.require(actor, organizationId, 'members:write', trx);
+      await this.organizations.lock(trx, grant.organizationId);
+      const role = await this.access.resolveRole(grant.organizationId, input.role, trx);
+      if (!role) throw new ValidationError(`Unknown role "${input.role}"`, { role: 'is not a role of this organization' });
+      this.access.assertCanGrant(grant, role.permissions);
+      if (await this.organizations.findMembership(trx, grant.organizationId, existing.id)) {
+        throw new ConflictError(`${email} is already a member of this organization`, 'already_member');
+      }
+      const now = this.now();
+      const membership: Membership = {
+        id: newId(),
+        organizationId: grant.organizationId,
+        userId: existing.id,
+        role: role.key,
+        createdAt: now,
+        updatedAt: now,
+        lastAccessedAt: null,
+      };
+      await this.organizations.insertMembership(trx, membership);
+      await this.audit.record(trx, actor, {
+        organizationId: grant.organizationId,
+        action: 'member.added',
+        resourceType: 'member',
+        resourceId: existing.id,
+        after: { userId: existing.id, email, role: role.key },
+      });
+      return { ...membership, email, name: existing.name };
+    });
+    return { kind: 'member', member };
   }
 
   /** Revokes a pending invitation (409 `invitation_not_pending` once accepted or revoked). */
