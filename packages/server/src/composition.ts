@@ -16,6 +16,13 @@ import { MemberService } from './features/organizations/member-service.js';
 import { KyselyProjectStore } from './features/projects/project-store.js';
 import { KyselyProjectMemberStore } from './features/projects/project-member-store.js';
 import { ProjectAccessService } from './features/projects/project-access.js';
+import { ProjectService } from './features/projects/project-service.js';
+import { EnvironmentService } from './features/projects/environment-service.js';
+import { ProjectMemberService } from './features/projects/project-member-service.js';
+import { KyselyFlagStore } from './features/flags/flag-store.js';
+import { FlagService } from './features/flags/flag-service.js';
+import { KyselyAuditQueryStore } from './features/audit/audit-query-store.js';
+import { AuditQueryService } from './features/audit/audit-query-service.js';
 import { AccountService } from './features/identity/account-service.js';
 import { KyselyCallerStore, KyselySessionStore } from './features/identity/session-store.js';
 import { KyselySigningKeyStore } from './features/identity/signing-key-store.js';
@@ -25,6 +32,10 @@ import { createServerMetrics, type ServerMetrics } from './features/operations/m
 import { ReadinessRegistry } from './features/operations/readiness.js';
 import { InMemoryRateLimiter, type RateLimiter } from './features/rate-limits/rate-limiter.js';
 import { InProcessChangeBus, type ChangeBus } from './evaluation/change-bus.js';
+import { KyselyTargetingStore } from './features/targeting/targeting-store.js';
+import { KyselySegmentStore } from './features/targeting/segment-store.js';
+import { TargetingService } from './features/targeting/targeting-service.js';
+import { SegmentService } from './features/targeting/segment-service.js';
 
 /**
  * Every service the HTTP surfaces call, built once from the stores and collaborators they need.
@@ -38,6 +49,16 @@ export interface Services {
   access: AccessService;
   /** The permission check every project-scoped service makes (`require(actor, projectRef, permission)`). */
   projectAccess: ProjectAccessService;
+  /** Projects: list (with flag counts), create with the organisation's environments, change, delete. */
+  projects: ProjectService;
+  /** A project's environments. */
+  environments: EnvironmentService;
+  /** Project roles (admin, member). */
+  projectMembers: ProjectMemberService;
+  /** Flags and variations, keyed by project + key or by flag id; every surface uses this one. */
+  flags: FlagService;
+  /** Audit log and flag history. */
+  auditQuery: AuditQueryService;
   members: MemberService;
   roles: RoleService;
   invitations: InvitationService;
@@ -62,6 +83,10 @@ export interface Services {
    * cache subscribes first, so the next evaluate after the write's response sees the change.
    */
   changes: ChangeBus;
+  /** Per-environment flag configuration (enable/disable, serves, targets, prerequisites) and ordered rules. */
+  targeting: TargetingService;
+  /** Project segments that rules refer to. */
+  segments: SegmentService;
 }
 
 /** Builds the services over an open, migrated database. */
@@ -77,6 +102,12 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
   const projectMemberStore = new KyselyProjectMemberStore();
   const projectAccess = new ProjectAccessService(db, access, projectStore, projectMemberStore);
   const organizations = new OrganizationService(db, organizationStore, audit, access, projectStore);
+  const flagStore = new KyselyFlagStore();
+  const projects = new ProjectService(db, access, projectAccess, projectStore, organizationStore, flagStore, audit, changes);
+  const environments = new EnvironmentService(db, projectAccess, projectStore, audit, changes);
+  const projectMembers = new ProjectMemberService(db, projectAccess, projectMemberStore, organizationStore, audit);
+  const flags = new FlagService(db, projectAccess, projectStore, flagStore, audit, changes);
+  const auditQuery = new AuditQueryService(db, projectAccess, flags, flagStore, new KyselyAuditQueryStore());
   const tokens = new TokenService(db, database.dialect, new KyselySigningKeyStore(), audit, config.publicUrl);
   const userStore = new KyselyUserStore();
   const accounts = new AccountService(db, userStore, new KyselySessionStore(), new KyselyCallerStore(), tokens, organizations, audit, config);
@@ -87,10 +118,14 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
   const invitations = new InvitationService(db, access, organizationStore, new KyselyInvitationStore(), userStore, accounts, mailer, audit, config);
   const mailOutbox = new MailOutboxService(db, access, outbox);
   const bootstrap = new BootstrapService(db, userStore, accounts, organizations, config);
+  const targetingStore = new KyselyTargetingStore(database.dialect);
+  const segmentStore = new KyselySegmentStore(database.dialect);
+  const targeting = new TargetingService(db, projectAccess, targetingStore, segmentStore, audit, changes);
+  const segments = new SegmentService(db, projectAccess, segmentStore, targetingStore, audit, changes);
   const readiness = new ReadinessRegistry();
   readiness.register('database', async (): Promise<true> => {
     await database.ping();
     return true;
   });
-  return { config, database, organizations, access, projectAccess, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter(), changes };
+  return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter(), changes, targeting, segments };
 }

@@ -116,11 +116,18 @@ export interface FlagStore {
    * Returns false when it is not (someone else wrote first, or the flag is gone).
    */
   updateFlag(db: Db, id: number, expectedVersion: number, changes: FlagChanges): Promise<boolean>;
+  /**
+   * Locks the flag's row for the rest of the transaction (PostgreSQL; SQLite transactions are
+   * serial anyway) if it is still at `expectedVersion`; false when it is not, or is gone.
+   */
+  lockAtVersion(db: Db, id: number, expectedVersion: number): Promise<boolean>;
   deleteFlag(db: Db, id: number): Promise<void>;
   updateVariation(db: Db, id: number, changes: VariationChanges): Promise<void>;
   deleteVariation(db: Db, id: number): Promise<void>;
   /** Every place the flag's variation `key` is used: the flag's own config and other flags' prerequisites. */
   findVariationUsages(db: Db, flag: Flag, key: string): Promise<VariationUsage[]>;
+  /** The other flags (and environments) of the project that have `flag` as a prerequisite. */
+  findPrerequisiteDependents(db: Db, flag: Flag): Promise<Array<{ flagKey: string; environment: string }>>;
   /** Whether any flag_environments row of the flag in `environmentId` is enabled. */
   enabledIn(db: Db, flagIds: readonly number[], environmentId: number): Promise<Set<number>>;
 }
@@ -326,6 +333,16 @@ export class KyselyFlagStore implements FlagStore {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  async lockAtVersion(db: Db, id: number, expectedVersion: number): Promise<boolean> {
+    const result = await db
+      .updateTable('flags')
+      .set((eb) => ({ version: eb.ref('version') }))
+      .where('id', '=', id)
+      .where('version', '=', expectedVersion)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   async deleteFlag(db: Db, id: number): Promise<void> {
     await db.deleteFrom('flags').where('id', '=', id).execute();
   }
@@ -375,8 +392,25 @@ export class KyselyFlagStore implements FlagStore {
       .orderBy('rules.priority', 'asc')
       .execute();
     for (const r of rules) if (serveVariations(parseJson<unknown>(r.serve, null)).includes(key)) use('rule', r.env, r.id);
-    // Prerequisites name the flag by key; only flags of the same project can reference it.
-    const prereqs = await db
+    for (const d of await this.prerequisitesOn(db, flag)) if (d.variation === key) use('prerequisite', d.environment, null, d.flagKey);
+    return out;
+  }
+
+  async findPrerequisiteDependents(db: Db, flag: Flag): Promise<Array<{ flagKey: string; environment: string }>> {
+    const seen = new Set<string>();
+    const out: Array<{ flagKey: string; environment: string }> = [];
+    for (const d of await this.prerequisitesOn(db, flag)) {
+      const id = `${d.flagKey}\u0000${d.environment}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push({ flagKey: d.flagKey, environment: d.environment });
+    }
+    return out;
+  }
+
+  /** Prerequisites of other flags that name `flag`; they name it by key, so only its project's flags can. */
+  private async prerequisitesOn(db: Db, flag: Flag): Promise<Array<{ flagKey: string; environment: string; variation: unknown }>> {
+    const rows = await db
       .selectFrom('flag_environments')
       .innerJoin('flags', 'flags.id', 'flag_environments.flag_id')
       .innerJoin('environments', 'environments.id', 'flag_environments.environment_id')
@@ -384,12 +418,14 @@ export class KyselyFlagStore implements FlagStore {
       .where('flags.project_id', '=', flag.projectId)
       .where('flags.id', '!=', flag.id)
       .where('flag_environments.prerequisites', '!=', '[]')
+      .orderBy('flags.key', 'asc')
       .execute();
-    for (const p of prereqs) {
-      const list = parseJson<unknown>(p.prerequisites, []);
+    const out: Array<{ flagKey: string; environment: string; variation: unknown }> = [];
+    for (const r of rows) {
+      const list = parseJson<unknown>(r.prerequisites, []);
       if (!Array.isArray(list)) continue;
-      if (list.some((x: unknown) => x && typeof x === 'object' && (x as { flag?: unknown }).flag === flag.key && (x as { variation?: unknown }).variation === key)) {
-        use('prerequisite', p.env, null, p.flagKey);
+      for (const x of list) {
+        if (x && typeof x === 'object' && (x as { flag?: unknown }).flag === flag.key) out.push({ flagKey: r.flagKey, environment: r.env, variation: (x as { variation?: unknown }).variation });
       }
     }
     return out;

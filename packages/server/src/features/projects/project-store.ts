@@ -42,6 +42,33 @@ export interface ProjectStore {
   findById(db: Db, id: number): Promise<Project | null>;
   /** The project of `organizationId` with this key. */
   findByKey(db: Db, organizationId: number, key: string): Promise<Project | null>;
+  updateProject(db: Db, id: number, changes: ProjectChanges): Promise<void>;
+  /** Deletes the project; its environments, flags, segments and API keys go with it. */
+  deleteProject(db: Db, id: number): Promise<void>;
+  /**
+   * Serialises writes to one project's environments for the rest of the transaction (a row lock on
+   * PostgreSQL; SQLite transactions are serial anyway), so "never delete the last one" holds.
+   */
+  lockProject(db: Db, id: number): Promise<void>;
+  findEnvironmentById(db: Db, projectId: number, id: number): Promise<Environment | null>;
+  findEnvironmentByKey(db: Db, projectId: number, key: string): Promise<Environment | null>;
+  updateEnvironment(db: Db, id: number, changes: EnvironmentChanges): Promise<void>;
+  deleteEnvironment(db: Db, id: number): Promise<void>;
+}
+
+/** Project fields that can change; absent ones stay as they are. */
+export interface ProjectChanges {
+  name?: string;
+  description?: string | null;
+  color?: string | null;
+  updatedAt: string;
+}
+
+/** Environment fields that can change; absent ones stay as they are. */
+export interface EnvironmentChanges {
+  name?: string;
+  color?: string | null;
+  updatedAt: string;
 }
 
 type ProjectRow = Database['projects'];
@@ -145,6 +172,54 @@ export class KyselyProjectStore implements ProjectStore {
       .where('key', '=', key)
       .executeTakeFirst();
     return row ? toProject(row) : null;
+  }
+
+  async updateProject(db: Db, id: number, c: ProjectChanges): Promise<void> {
+    await db
+      .updateTable('projects')
+      .set({
+        ...(c.name !== undefined ? { name: c.name } : {}),
+        ...(c.description !== undefined ? { description: c.description } : {}),
+        ...(c.color !== undefined ? { color: c.color } : {}),
+        updated_at: c.updatedAt,
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async deleteProject(db: Db, id: number): Promise<void> {
+    await db.deleteFrom('projects').where('id', '=', id).execute();
+  }
+
+  async lockProject(db: Db, id: number): Promise<void> {
+    // A no-op update takes the row lock on PostgreSQL and is harmless on SQLite.
+    await db.updateTable('projects').set((eb) => ({ id: eb.ref('id') })).where('id', '=', id).execute();
+  }
+
+  async findEnvironmentById(db: Db, projectId: number, id: number): Promise<Environment | null> {
+    const row = await db.selectFrom('environments').selectAll().where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst();
+    return row ? toEnvironment(row) : null;
+  }
+
+  async findEnvironmentByKey(db: Db, projectId: number, key: string): Promise<Environment | null> {
+    const row = await db.selectFrom('environments').selectAll().where('project_id', '=', projectId).where('key', '=', key).executeTakeFirst();
+    return row ? toEnvironment(row) : null;
+  }
+
+  async updateEnvironment(db: Db, id: number, c: EnvironmentChanges): Promise<void> {
+    await db
+      .updateTable('environments')
+      .set({
+        ...(c.name !== undefined ? { name: c.name } : {}),
+        ...(c.color !== undefined ? { color: c.color } : {}),
+        updated_at: c.updatedAt,
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async deleteEnvironment(db: Db, id: number): Promise<void> {
+    await db.deleteFrom('environments').where('id', '=', id).execute();
   }
 
   async listEnvironments(db: Db, projectId: number): Promise<Environment[]> {
