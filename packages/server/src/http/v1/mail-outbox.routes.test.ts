@@ -79,7 +79,7 @@ describe.each(testDialects())('invitation mail over SMTP through the app on %s',
 describe.each(testDialects())('first admin from SWITCHYARD_ADMIN_* on %s', (dialect) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp(dialect, { SWITCHYARD_ADMIN_EMAIL: 'boss@example.com', SWITCHYARD_ADMIN_PASSWORD: 'bootstrap-pw', SWITCHYARD_ADMIN_ORG: 'HQ' });
+    t = await createTestApp(dialect, { SWITCHYARD_ADMIN_EMAIL: 'boss@example.com', SWITCHYARD_ADMIN_PASSWORD: 'bootstrap-pw', SWITCHYARD_ADMIN_ORG: 'HQ', SWITCHYARD_SIGNUP: 'invite-only' });
   });
   afterAll(async () => t.close());
 
@@ -93,5 +93,15 @@ describe.each(testDialects())('first admin from SWITCHYARD_ADMIN_* on %s', (dial
     expect(me.json().user.platformRole).toBe('admin');
     const projects = await t.database.handle.db.selectFrom('projects').select(['key', 'is_default']).execute();
     expect(projects).toEqual([{ key: 'default', is_default: 1 }]);
+  });
+
+  it('on an invite-only server, people join through invitations', async () => {
+    const signup = await t.app.inject({ method: 'POST', url: '/api/v1/auth/signup', payload: { email: 'walk-in@example.com', password: 'password123' } });
+    expect(signup.statusCode).toBe(403);
+    const login = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'boss@example.com', password: 'bootstrap-pw' } });
+    const data = login.json().data as { accessToken: string; active_tenant_id: string };
+    const joined = await inviteAndJoin(t.app, { accessToken: data.accessToken, organizationId: Number(data.active_tenant_id.slice(7)) }, 'developer');
+    const orgs = await t.app.inject({ method: 'GET', url: '/api/v1/organizations', headers: authHeader(joined.accessToken) });
+    expect(orgs.json()).toEqual([expect.objectContaining({ name: 'HQ', role: 'developer' })]);
   });
 });
