@@ -21,6 +21,9 @@ import { memberRoutes } from './http/v1/members.routes.js';
 import { roleRoutes } from './http/v1/roles.routes.js';
 import { invitationRoutes } from './http/v1/invitations.routes.js';
 import { mailOutboxRoutes } from './http/v1/mail-outbox.routes.js';
+import { flagEnvironmentRoutes } from './http/v1/flag-environments.routes.js';
+import { ruleRoutes } from './http/v1/rules.routes.js';
+import { segmentRoutes } from './http/v1/segments.routes.js';
 import { registerIdentify, sessionTokenIdentifier } from './http/plugins/identify.js';
 
 declare module 'fastify' {
@@ -99,6 +102,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(roleRoutes);
   await app.register(invitationRoutes);
   await app.register(mailOutboxRoutes);
+  await app.register(flagEnvironmentRoutes);
+  await app.register(ruleRoutes);
+  await app.register(segmentRoutes);
   return app;
 }
 

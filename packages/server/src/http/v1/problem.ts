@@ -106,11 +106,15 @@ export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
 function fieldErrors(error: FastifyError): Record<string, string> {
   const out: Record<string, string> = {};
   for (const v of error.validation ?? []) {
-    const missing = (v.params as { missingProperty?: string } | undefined)?.missingProperty;
+    const params = v.params as { missingProperty?: string; additionalProperty?: string } | undefined;
+    const missing = params?.missingProperty;
+    // An unknown property is named itself, not the object that holds it.
+    const extra = params?.additionalProperty;
     let path = (v.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
-    if (missing) path = path ? `${path}.${missing}` : missing;
+    const child = missing ?? extra;
+    if (child) path = path ? `${path}.${child}` : child;
     const key = path || (error.validationContext ?? 'body');
-    out[key] ??= missing ? 'is required' : (v.message ?? 'is invalid');
+    out[key] ??= missing ? 'is required' : extra ? 'is not a known property' : (v.message ?? 'is invalid');
   }
   return out;
 }
