@@ -45,7 +45,9 @@ export class AttributeTable {
     if (i === undefined) {
       i = this.paths.length;
       this.index.set(path, i);
-      this.paths.push(path);
+      // Use the engine's internalized copy of the name (strings from JSON.parse values may not be),
+      // so property reads with it skip a string-table lookup.
+      this.paths.push(Object.keys({ [path]: 0 })[0]!);
       const parts = path.split('.');
       this.segments.push(parts.length === 1 ? null : Object.freeze(parts));
       this.values.push(undefined);

@@ -12,28 +12,28 @@ import type { EvaluationContext, EvaluationResult, ExpectedType } from './types.
 
 const EMPTY: EvaluationContext = Object.freeze({});
 
+/** Marks an invalid context in `targetingKeyOf`. */
+const INVALID = Symbol('invalid');
+
 /**
- * Validates the context and starts an evaluation on the snapshot's attribute table.
- * @returns the context to evaluate, or undefined when it is invalid
+ * The targeting key of a valid context (undefined when absent), or `INVALID` when the context is
+ * not an object or its `targetingKey` is neither absent, null nor a string.
  */
-function begin(snapshot: Snapshot, context: unknown): EvaluationContext | undefined {
-  if (context === undefined) {
-    snapshot.attributes.begin(undefined);
-    return EMPTY;
-  }
-  if (typeof context !== 'object' || context === null || Array.isArray(context)) return undefined;
+function targetingKeyOf(context: unknown): string | undefined | typeof INVALID {
+  if (context === undefined) return undefined;
+  if (typeof context !== 'object' || context === null || Array.isArray(context)) return INVALID;
   const tk = (context as Record<string, unknown>)['targetingKey'];
-  if (tk === undefined || tk === null) snapshot.attributes.begin(undefined);
-  else if (typeof tk === 'string') snapshot.attributes.begin(tk);
-  else return undefined;
-  return context as EvaluationContext;
+  if (tk === undefined || tk === null) return undefined;
+  return typeof tk === 'string' ? tk : INVALID;
 }
 
 function run(snapshot: Snapshot, flag: CompiledFlag, context: unknown): EvaluationResult {
   try {
-    const ctx = begin(snapshot, context);
-    if (ctx === undefined) return flag.invalidContext;
+    const tk = targetingKeyOf(context);
+    if (tk === INVALID) return flag.invalidContext;
     if (flag.fixed !== null) return flag.fixed;
+    snapshot.attributes.begin(tk);
+    const ctx = (context ?? EMPTY) as EvaluationContext;
     return flag.native !== null ? evaluateNative(flag.native, ctx) : flag.evaluate(ctx);
   } catch {
     return flag.generalError;
@@ -65,16 +65,18 @@ export function evaluateAll(snapshot: Snapshot, context?: unknown): EvaluationRe
   const flags = snapshot.flagList;
   const n = flags.length;
   const out = new Array<EvaluationResult>(n);
-  let ctx: EvaluationContext | undefined;
+  let tk: string | undefined | typeof INVALID;
   try {
-    ctx = begin(snapshot, context);
+    tk = targetingKeyOf(context);
   } catch {
-    ctx = undefined;
+    tk = INVALID;
   }
-  if (ctx === undefined) {
+  if (tk === INVALID) {
     for (let i = 0; i < n; i++) out[i] = flags[i]!.invalidContext;
     return out;
   }
+  snapshot.attributes.begin(tk);
+  const ctx = (context ?? EMPTY) as EvaluationContext;
   for (let i = 0; i < n; i++) {
     const flag = flags[i]!;
     if (flag.fixed !== null) {

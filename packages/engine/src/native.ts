@@ -8,7 +8,7 @@ import type { AttributeTable } from './attributes.js';
 import { bucketOf } from './bucketing.js';
 import { murmur3WithPrefix } from './murmur3.js';
 import type { Murmur3Prefix } from './murmur3.js';
-import { testAll } from './operators.js';
+import { EQ, testCondition } from './operators.js';
 import type { Condition } from './operators.js';
 import type { CompiledFlag } from './snapshot.js';
 import type { EvaluationContext, EvaluationResult, ValueResult } from './types.js';
@@ -105,15 +105,31 @@ export function evaluateNative(f: NativeFlag, ctx: EvaluationContext): Evaluatio
   }
   if (f.inner !== null) return f.inner(ctx);
   const ends = f.ruleEnds;
-  let start = 0;
-  for (let i = 0; i < ends.length; i++) {
-    const end = ends[i]!;
-    if (testAll(f.conditions, start, end, ctx, t)) {
-      const r = serve(f.ruleServes[i]!, ctx, t);
-      if (r !== undefined) return r;
-      break; // a rollout without bucketing value falls to the default serve
+  const conds = f.conditions;
+  const epoch = t.epoch;
+  const stamps = t.stamps;
+  const values = t.values;
+  let i = 0;
+  rules: for (let r = 0; r < ends.length; r++) {
+    const end = ends[r]!;
+    for (; i < end; i++) {
+      const c = conds[i]!;
+      let ok: boolean;
+      if (c.op === EQ) {
+        // The most common operator, inlined.
+        const slot = c.slot;
+        const v = stamps[slot] === epoch ? values[slot] : readSlot(t, slot, ctx);
+        ok = (v === c.scalar) !== c.negate;
+      } else ok = testCondition(c, ctx, t);
+      if (!ok) {
+        i = end;
+        continue rules;
+      }
     }
-    start = end;
+    const s = f.ruleServes[r]!;
+    const hit = s.result !== null ? s.result : serve(s, ctx, t);
+    if (hit !== undefined) return hit;
+    break; // a rollout without bucketing value falls to the default serve
   }
   if (f.defaultServe !== null) return serve(f.defaultServe, ctx, t) ?? f.fallthrough;
   return f.fallthrough;

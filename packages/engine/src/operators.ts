@@ -105,7 +105,8 @@ export class Segment {
 }
 
 // Opcodes of compiled conditions.
-const EQ = 0;
+/** Opcode of `EQUALS`/`NOT_EQUALS` (the evaluator inlines it). */
+export const EQ = 0;
 const IN_LIST = 1;
 const IN_SET = 2;
 const STARTS = 3;
