@@ -25,6 +25,9 @@ import { flagEnvironmentRoutes } from './http/v1/flag-environments.routes.js';
 import { ruleRoutes } from './http/v1/rules.routes.js';
 import { segmentRoutes } from './http/v1/segments.routes.js';
 import { registerIdentify, sessionTokenIdentifier } from './http/plugins/identify.js';
+import { apiKeyIdentifier } from './http/plugins/api-key-identifier.js';
+import { apiKeyRoutes } from './http/v1/api-keys.routes.js';
+import { evaluateRoutes } from './http/v1/evaluate.routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -88,8 +91,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.services.tokens.ready();
   // Who is calling: sets request.actor for everything after it (rate limits key on it).
   // Further credential kinds (OIDC ID tokens, OAuth client tokens, API keys) are added to this list.
-  registerIdentify(app, [sessionTokenIdentifier(app.services.accounts, app.services.tokens)]);
+  registerIdentify(app, [sessionTokenIdentifier(app.services.accounts, app.services.tokens), apiKeyIdentifier(app.services.apiKeyMap)]);
   if (owned) app.addHook('onClose', async () => database.close());
+  await startEvaluation(app);
 
   app.setErrorHandler(v1ErrorHandler);
   app.setNotFoundHandler(notFoundHandler(routes));
@@ -102,10 +106,32 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(roleRoutes);
   await app.register(invitationRoutes);
   await app.register(mailOutboxRoutes);
+  await app.register(apiKeyRoutes);
+  await app.register(evaluateRoutes);
   await app.register(flagEnvironmentRoutes);
   await app.register(ruleRoutes);
   await app.register(segmentRoutes);
   return app;
+}
+
+/** How often evaluation counts and API-key `lastUsedAt` are written. */
+const usageFlushMs = 5000;
+
+/**
+ * Evaluation reads only memory: every environment's snapshot and every API key are loaded before
+ * the first request (`/readyz` check `snapshots`); counts and key uses are flushed on a timer and
+ * on close. onClose hooks run last-added first, so this one runs before the database closes.
+ */
+async function startEvaluation(app: FastifyInstance): Promise<void> {
+  const { snapshots, apiKeyMap, evaluationCounters } = app.services;
+  snapshots.useLogger(app.log);
+  await Promise.all([snapshots.start(), apiKeyMap.load()]);
+  evaluationCounters.start(usageFlushMs, (err) => app.log.error({ err }, 'could not write evaluation counts; kept for the next flush'));
+  apiKeyMap.start(usageFlushMs, (err) => app.log.error({ err }, 'could not write API key last-used times; kept for the next flush'));
+  app.addHook('onClose', async () => {
+    snapshots.close();
+    await Promise.all([evaluationCounters.stop(), apiKeyMap.stop()]);
+  });
 }
 
 /**

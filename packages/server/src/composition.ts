@@ -32,6 +32,13 @@ import { createServerMetrics, type ServerMetrics } from './features/operations/m
 import { ReadinessRegistry } from './features/operations/readiness.js';
 import { InMemoryRateLimiter, type RateLimiter } from './features/rate-limits/rate-limiter.js';
 import { InProcessChangeBus, type ChangeBus } from './evaluation/change-bus.js';
+import { SnapshotBuilder } from './evaluation/snapshot-builder.js';
+import { SnapshotCache } from './evaluation/snapshot-cache.js';
+import { ApiKeyMap } from './evaluation/api-key-map.js';
+import { EvaluationCounters } from './evaluation/evaluation-counters.js';
+import { EvaluationService } from './evaluation/evaluation-service.js';
+import { KyselyApiKeyStore } from './features/api-keys/api-key-store.js';
+import { ApiKeyService } from './features/api-keys/api-key-service.js';
 import { KyselyTargetingStore } from './features/targeting/targeting-store.js';
 import { KyselySegmentStore } from './features/targeting/segment-store.js';
 import { TargetingService } from './features/targeting/targeting-service.js';
@@ -83,6 +90,16 @@ export interface Services {
    * cache subscribes first, so the next evaluate after the write's response sees the change.
    */
   changes: ChangeBus;
+  /** One compiled engine snapshot per environment (+ digest, revision, config); swaps announced via `subscribe`. */
+  snapshots: SnapshotCache;
+  /** Every API key in memory by SHA-256: what identifies `X-API-Key` without a query. */
+  apiKeyMap: ApiKeyMap;
+  /** Evaluation counts per environment, flag, variation and UTC day; `read` for usage. */
+  evaluationCounters: EvaluationCounters;
+  /** Evaluate with an API key, from memory (`target` resolves a key's environment snapshot). */
+  evaluation: EvaluationService;
+  /** `/projects/{id}/api-keys`: create (secret once), list, get, revoke. */
+  apiKeys: ApiKeyService;
   /** Per-environment flag configuration (enable/disable, serves, targets, prerequisites) and ordered rules. */
   targeting: TargetingService;
   /** Project segments that rules refer to. */
@@ -95,6 +112,12 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
   const changes = new InProcessChangeBus((error, change) => {
     console.error('change listener failed', { change, error });
   });
+  // The snapshot cache subscribes to the bus before anything else does (see `changes`).
+  const snapshots = new SnapshotCache(new SnapshotBuilder(db, database.dialect), changes);
+  const apiKeyStore = new KyselyApiKeyStore();
+  const apiKeyMap = new ApiKeyMap(db, apiKeyStore, changes);
+  const evaluationCounters = new EvaluationCounters(db);
+  const evaluation = new EvaluationService(apiKeyMap, snapshots, evaluationCounters);
   const audit = new KyselyAuditStore();
   const organizationStore = new KyselyOrganizationStore();
   const access = new AccessService(db, organizationStore, new KyselyRoleStore());
@@ -122,10 +145,12 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
   const segmentStore = new KyselySegmentStore(database.dialect);
   const targeting = new TargetingService(db, projectAccess, targetingStore, segmentStore, audit, changes);
   const segments = new SegmentService(db, projectAccess, segmentStore, targetingStore, audit, changes);
+  const apiKeys = new ApiKeyService(db, projectAccess, projectStore, apiKeyStore, audit, changes);
   const readiness = new ReadinessRegistry();
+  readiness.register('snapshots', () => (snapshots.ready && apiKeyMap.ready ? true : 'loading snapshots and API keys'));
   readiness.register('database', async (): Promise<true> => {
     await database.ping();
     return true;
   });
-  return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter(), changes, targeting, segments };
+  return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter(), changes, snapshots, apiKeyMap, evaluationCounters, evaluation, apiKeys, targeting, segments };
 }
