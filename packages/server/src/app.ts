@@ -21,6 +21,8 @@ import { memberRoutes } from './http/v1/members.routes.js';
 import { roleRoutes } from './http/v1/roles.routes.js';
 import { invitationRoutes } from './http/v1/invitations.routes.js';
 import { mailOutboxRoutes } from './http/v1/mail-outbox.routes.js';
+import { projectRoutes } from './http/v1/projects.routes.js';
+import { flagRoutes } from './http/v1/flags.routes.js';
 import { flagEnvironmentRoutes } from './http/v1/flag-environments.routes.js';
 import { ruleRoutes } from './http/v1/rules.routes.js';
 import { segmentRoutes } from './http/v1/segments.routes.js';
@@ -108,6 +110,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(mailOutboxRoutes);
   await app.register(apiKeyRoutes);
   await app.register(evaluateRoutes);
+  await app.register(projectRoutes);
+  await app.register(flagRoutes);
   await app.register(flagEnvironmentRoutes);
   await app.register(ruleRoutes);
   await app.register(segmentRoutes);
