@@ -395,11 +395,9 @@ export class FlagService {
    */
   async delete(actor: Actor, ref: FlagRef, options: WriteOptions = {}): Promise<void> {
     const { project, flag } = await this.db.transaction().execute(async (trx) => {
-      const access = await this.requireFlag(actor, ref, 'flags:write', trx);
+      const access = await this.lockedFlag(actor, ref, trx);
       const flag = access.flag;
       if (options.expectedVersion !== undefined && options.expectedVersion !== flag.version) throw stale(flag.version);
-      // Takes the row lock (PostgreSQL) and proves nobody wrote since we read.
-      if (!(await this.store.lockAtVersion(trx, flag.id, flag.version))) throw stale(null);
       const dependents = await this.store.findPrerequisiteDependents(trx, flag);
       if (dependents.length > 0) {
         throw new ConflictError(`Flag ${flag.key} is a prerequisite of ${dependents.map((d) => `${d.flagKey} (${d.environment})`).join(', ')}`, 'flag_in_use', { usedBy: dependents });
@@ -519,14 +517,13 @@ export class FlagService {
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.db.transaction().execute(async (trx) => {
-          const { project, flag } = await this.requireFlag(actor, ref, 'flags:write', trx);
+          const { project, flag } = await this.lockedFlag(actor, ref, trx);
           if (options.expectedVersion !== undefined && options.expectedVersion !== flag.version) throw stale(flag.version);
-          // Locks the row first (PostgreSQL), so what `decide` reads cannot change under it.
-          if (!(await this.store.lockAtVersion(trx, flag.id, flag.version))) throw new StaleVersion();
           const variations = await this.store.listVariations(trx, flag.id);
           const decision = await decide(trx, flag, variations);
           if (decision === null) return { project, changed: false, view: await this.load(trx, flag, options.environment, variations) };
-          await this.store.updateFlag(trx, flag.id, flag.version, decision.changes);
+          // Under the lock this always holds; the version check is the safety net.
+          if (!(await this.store.updateFlag(trx, flag.id, flag.version, decision.changes))) throw new StaleVersion();
           const fresh = (await this.store.findById(trx, flag.id))!;
           await this.audit.record(trx, actor, {
             organizationId: project.organizationId,
@@ -550,6 +547,18 @@ export class FlagService {
         throw err;
       }
     }
+  }
+
+  /**
+   * The flag, locked for the rest of the transaction and read again after the lock, so a
+   * read-modify-write never works from a state someone else is about to change.
+   */
+  private async lockedFlag(actor: Actor, ref: FlagRef, trx: Transaction<Database>): Promise<FlagAccess> {
+    const access = await this.requireFlag(actor, ref, 'flags:write', trx);
+    if (!(await this.store.lock(trx, access.flag.id))) throw new NotFoundError('Flag');
+    const fresh = await this.store.findById(trx, access.flag.id);
+    if (!fresh) throw new NotFoundError('Flag');
+    return { ...access, flag: fresh };
   }
 
   private initialVariations(type: FlagType, input: NewFlag, flagId: number, now: string): Variation[] {

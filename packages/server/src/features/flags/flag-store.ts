@@ -118,9 +118,11 @@ export interface FlagStore {
   updateFlag(db: Db, id: number, expectedVersion: number, changes: FlagChanges): Promise<boolean>;
   /**
    * Locks the flag's row for the rest of the transaction (PostgreSQL; SQLite transactions are
-   * serial anyway) if it is still at `expectedVersion`; false when it is not, or is gone.
+   * serial anyway), so reads after it see the latest committed state and no one else writes it
+   * until commit. False when the flag is gone. Other slices writing a flag's configuration
+   * (rules, targets) take it too, so variation-in-use checks cannot race them.
    */
-  lockAtVersion(db: Db, id: number, expectedVersion: number): Promise<boolean>;
+  lock(db: Db, id: number): Promise<boolean>;
   deleteFlag(db: Db, id: number): Promise<void>;
   updateVariation(db: Db, id: number, changes: VariationChanges): Promise<void>;
   deleteVariation(db: Db, id: number): Promise<void>;
@@ -333,12 +335,11 @@ export class KyselyFlagStore implements FlagStore {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  async lockAtVersion(db: Db, id: number, expectedVersion: number): Promise<boolean> {
+  async lock(db: Db, id: number): Promise<boolean> {
     const result = await db
       .updateTable('flags')
       .set((eb) => ({ version: eb.ref('version') }))
       .where('id', '=', id)
-      .where('version', '=', expectedVersion)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
