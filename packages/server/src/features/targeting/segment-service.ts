@@ -1,6 +1,8 @@
 import type { ConditionConfig } from '@switchyard/engine';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import { isUniqueViolation } from '../../db/unique-violation.js';
+import { checkKey } from '../../domain/keys.js';
 import type { Actor } from '../../domain/actor.js';
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../../domain/errors.js';
 import { newId, nowIso } from '../../domain/ids.js';
@@ -12,9 +14,6 @@ import { checkConfig, engineRuleId, toEngineSegment } from './engine-config.js';
 import type { Segment, SegmentStore } from './segment-store.js';
 import type { TargetingStore } from './targeting-store.js';
 import { MAX_CONDITIONS_PER_RULE, type WriteOptions } from './targeting-service.js';
-
-/** Keys of flags, segments and environments (issue 4's limits). */
-export const KEY_PATTERN = /^[A-Za-z0-9._-]{1,200}$/;
 
 /** A new segment. */
 export interface NewSegment {
@@ -94,7 +93,7 @@ export class SegmentService {
   }
 
   async create(actor: Actor, projectRef: ProjectRef, input: NewSegment): Promise<Segment> {
-    if (!KEY_PATTERN.test(input.key)) throw new ValidationError('Segment key must match [A-Za-z0-9._-]{1,200}', { key: 'must be 1 to 200 of A-Z a-z 0-9 . _ -' });
+    checkKey('key', input.key);
     const name = checkName(input.name);
     const description = checkDescription(input.description);
     checkConditions(input.conditions);
@@ -121,8 +120,7 @@ export class SegmentService {
         return { segment: s, organizationId: project.organizationId };
       });
     } catch (e) {
-      const code = (e as { code?: unknown } | null)?.code;
-      if (code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE') {
+      if (isUniqueViolation(e)) {
         throw new ConflictError(`A segment with key "${input.key}" already exists`, 'segment_exists', { key: input.key });
       }
       throw e;

@@ -1,6 +1,7 @@
 import type { ConditionConfig, PrerequisiteConfig, RolloutConfig, ServeConfig, TargetConfig } from '@switchyard/engine';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import { isUniqueViolation } from '../../db/unique-violation.js';
 import type { Actor } from '../../domain/actor.js';
 import { NotFoundError, PreconditionFailedError, ValidationError } from '../../domain/errors.js';
 import { newId, nowIso } from '../../domain/ids.js';
@@ -127,11 +128,6 @@ interface PlanContext extends Located {
 class RetryWrite extends Error {}
 
 const MAX_ATTEMPTS = 5;
-
-function isUniqueViolation(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-}
 
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
