@@ -184,8 +184,12 @@ export class SnapshotCache {
   }
 
   private async onChange(change: ConfigChange): Promise<void> {
-    // Keys do not change what a snapshot evaluates.
-    if (change.entity === 'api_key') return;
+    // Keys do not change what a snapshot evaluates — but a key for an environment not held yet
+    // (a project created without a change of its own, e.g. an organisation's default one) needs it.
+    if (change.entity === 'api_key') {
+      const ids = change.environmentIds;
+      if (ids !== 'all' && ids.every((id) => this.entries.has(id))) return;
+    }
     await this.refresh(change.projectId);
   }
 

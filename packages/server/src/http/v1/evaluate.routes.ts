@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { UnauthorizedError } from '../../domain/errors.js';
 import { problems } from './access.schemas.js';
 import { EvaluateBody, EvaluateResponse } from './evaluate.schemas.js';
 
@@ -28,6 +29,9 @@ export const evaluateRoutes: FastifyPluginAsync = async (root) => {
     },
     preValidation: (request, _reply, done) => {
       try {
+        const failure = request.authFailure;
+        // A key that was presented but refused says why (unknown, revoked, expired).
+        if (request.actor === null && failure !== null) throw new UnauthorizedError(failure.message, failure.code);
         evaluation.target(request.actor, 'evaluate');
         done();
       } catch (error) {
