@@ -391,9 +391,9 @@ export class FlagService {
 
   /**
    * Deletes a flag with its variations and configuration. Refused (409 `flag_in_use`, naming
-   * them) while another flag has it as a prerequisite.
+   * them) while another flag has it as a prerequisite. Answers the flag's id.
    */
-  async delete(actor: Actor, ref: FlagRef, options: WriteOptions = {}): Promise<void> {
+  async delete(actor: Actor, ref: FlagRef, options: WriteOptions = {}): Promise<number> {
     const { project, flag } = await this.db.transaction().execute(async (trx) => {
       const access = await this.lockedFlag(actor, ref, trx);
       const flag = access.flag;
@@ -415,6 +415,7 @@ export class FlagService {
       return { project: access.project, flag };
     });
     await this.publish(project, flag.key, 'deleted');
+    return flag.id;
   }
 
   async listVariations(actor: Actor, ref: FlagRef): Promise<Variation[]> {
@@ -487,9 +488,11 @@ export class FlagService {
    * an off variation, a default serve, a rule, an individual target or another flag's prerequisite
    * uses it; the last variation cannot go either.
    */
-  async deleteVariation(actor: Actor, ref: FlagRef, variationRef: string | number, options: WriteOptions = {}): Promise<FlagView> {
-    return this.write(actor, ref, options, async (trx, flag, variations) => {
+  async deleteVariation(actor: Actor, ref: FlagRef, variationRef: string | number, options: WriteOptions = {}): Promise<{ variationId: number; flag: FlagView }> {
+    let variationId = 0;
+    const view = await this.write(actor, ref, options, async (trx, flag, variations) => {
       const v = findVariation(variations, variationRef);
+      variationId = v.id;
       const usages = await this.store.findVariationUsages(trx, flag, v.key);
       if (usages.length > 0) {
         throw new ConflictError(`Variation ${v.key} is in use: ${usages.map(describeUsage).join('; ')}`, 'variation_in_use', { variation: v.key, usedBy: usages });
@@ -498,6 +501,7 @@ export class FlagService {
       await this.store.deleteVariation(trx, v.id);
       return { changes: { updatedAt: nowIso() }, action: 'variation.deleted', before: { variation: v.key, ...variationSummary(v) }, after: null };
     });
+    return { variationId, flag: view };
   }
 
   /**

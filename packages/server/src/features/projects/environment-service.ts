@@ -131,8 +131,8 @@ export class EnvironmentService {
     return result.env;
   }
 
-  /** Deletes an environment; the project's last one is refused (409 `last_environment`). */
-  async delete(actor: Actor, projectRef: ProjectRef, ref: EnvironmentRef): Promise<void> {
+  /** Deletes an environment and answers its id; the project's last one is refused (409 `last_environment`). */
+  async delete(actor: Actor, projectRef: ProjectRef, ref: EnvironmentRef): Promise<number> {
     const { env, project } = await this.db.transaction().execute(async (trx) => {
       const { project } = await this.projectAccess.require(actor, projectRef, 'environments:write', trx);
       await this.projects.lockProject(trx, project.id);
@@ -145,6 +145,7 @@ export class EnvironmentService {
       return { env, project };
     });
     await this.publish(project, env, 'deleted');
+    return env.id;
   }
 
   private async publish(project: Project, env: Environment, action: 'created' | 'updated' | 'deleted'): Promise<void> {

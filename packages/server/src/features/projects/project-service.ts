@@ -153,9 +153,9 @@ export class ProjectService {
 
   /**
    * Deletes a project and everything in it. The organisation's default project is refused
-   * (409 `default_project`): flags created without a project go there.
+   * (409 `default_project`): flags created without a project go there. Answers the project's id.
    */
-  async delete(actor: Actor, ref: ProjectRef): Promise<void> {
+  async delete(actor: Actor, ref: ProjectRef): Promise<number> {
     const project = await this.db.transaction().execute(async (trx) => {
       const { project } = await this.projectAccess.require(actor, ref, 'projects:write', trx);
       if (project.isDefault) {
@@ -173,6 +173,7 @@ export class ProjectService {
       return project;
     });
     await this.changes.publish({ organizationId: project.organizationId, projectId: project.id, environmentIds: 'all', entity: 'project', action: 'deleted', key: project.key });
+    return project.id;
   }
 
   private async withCount(project: Project): Promise<ProjectView> {

@@ -41,9 +41,9 @@ describe.each(testDialects())('/api/v1/projects/{project_id}/flags on %s', (dial
     }
   });
 
-  it('creates a boolean flag with on/off variations, default off; 201 with ETag; audited; published', async () => {
+  it('creates a boolean flag with on/off variations, default off; 200 with ETag; audited; published', async () => {
     const res = await createFlag({ key: 'new-checkout-flow', name: 'New Checkout Flow', type: 'boolean', defaultValue: false, description: 'Enable the new checkout flow', tags: ['ui', 'checkout'] });
-    expect(res.statusCode).toBe(201);
+    expect(res.statusCode).toBe(200);
     expect(res.headers.etag).toBe('"1"');
     const f = res.json();
     expect(f).toEqual({
@@ -80,7 +80,7 @@ describe.each(testDialects())('/api/v1/projects/{project_id}/flags on %s', (dial
     const s = (await createFlag({ key: 'banner', type: 'string', defaultValue: 'hello' })).json();
     expect(s).toMatchObject({ name: 'banner', defaultValue: 'hello', defaultVariation: 'default', variations: [{ key: 'default', value: 'hello' }] });
     const n = await createFlag({ key: 'limit', type: 'number', defaultValue: 20, variations: [{ name: 'Low', value: 10, weight: 50 }, { name: 'High Tier', value: 20, weight: 50 }] });
-    expect(n.statusCode).toBe(201);
+    expect(n.statusCode).toBe(200);
     expect(n.json()).toMatchObject({ defaultValue: 20, defaultVariation: 'high-tier', variations: [{ key: 'low', weight: 50 }, { key: 'high-tier' }] });
     const j = await createFlag({ key: 'config', type: 'json', flag_variations: [{ key: 'a', value: { theme: 'dark', n: [1] } }, { key: 'b', value: null }], defaultValue: { n: [1], theme: 'dark' } });
     expect(j.json()).toMatchObject({ defaultVariation: 'a', defaultValue: { theme: 'dark', n: [1] } });
@@ -194,7 +194,7 @@ describe.each(testDialects())('/api/v1/projects/{project_id}/flags on %s', (dial
     expect(f).toMatchObject({ name: 'N', description: 'D', tags: ['t'], metadata: { team: 'core' }, defaultValue: true, status: 'inactive', version: 1 + patches.length });
   });
 
-  it('archives and restores (idempotent), and deletes (204, If-Match honoured); a viewer cannot; another organisation sees 404', async () => {
+  it('archives and restores (idempotent), and deletes (200 {success, id}, If-Match honoured); a viewer cannot; another organisation sees 404', async () => {
     await createFlag({ key: 'old-thing', type: 'boolean' });
     const url = `${flagsUrl()}/old-thing`;
     expect((await t.app.inject({ method: 'POST', url: `${url}/archive`, headers: as(viewer) })).statusCode).toBe(403);
@@ -215,7 +215,8 @@ describe.each(testDialects())('/api/v1/projects/{project_id}/flags on %s', (dial
     expect((await t.app.inject({ method: 'DELETE', url, headers: as(viewer) })).statusCode).toBe(403);
     expect((await t.app.inject({ method: 'DELETE', url, headers: { ...as(admin), 'if-match': '"1"' } })).statusCode).toBe(412);
     const deleted = await t.app.inject({ method: 'DELETE', url, headers: { ...as(admin), 'if-match': '"3"' } });
-    expect(deleted.statusCode).toBe(204);
+    expect(deleted.statusCode).toBe(200);
+    expect(deleted.json()).toEqual({ success: true, id: restored.json().id });
     expect((await t.app.inject({ method: 'GET', url, headers: as(admin) })).statusCode).toBe(404);
     expect(published).toContainEqual(expect.objectContaining({ entity: 'flag', action: 'deleted', key: 'old-thing', environmentIds: 'all' }));
   });
@@ -237,7 +238,7 @@ describe.each(testDialects())('/api/v1/projects/{project_id}/flags on %s', (dial
     it('adds, updates and lists variations with typed values (422 naming value); each write bumps the flag version', async () => {
       const url = `${flagsUrl()}/limit/variations`;
       const added = await t.app.inject({ method: 'POST', url, headers: as(admin), payload: { name: 'Huge', value: 1000, description: 'For big customers', weight: 0 } });
-      expect(added.statusCode).toBe(201);
+      expect(added.statusCode).toBe(200);
       expect(added.json()).toEqual({ id: expect.stringMatching(/^var_\d+$/), key: 'huge', name: 'Huge', value: 1000, description: 'For big customers', weight: 0 });
       expect(added.headers.etag).toBe('"2"');
       expect((await t.app.inject({ method: 'POST', url, headers: as(admin), payload: { name: 'Bad', value: 'lots' } })).json().errors).toHaveProperty('value');
@@ -289,7 +290,10 @@ describe.each(testDialects())('/api/v1/projects/{project_id}/flags on %s', (dial
 
       const spare = f.variations.find((v: { key: string }) => v.key === 'spare').id;
       expect((await t.app.inject({ method: 'DELETE', url: `${url}/${spare}`, headers: as(viewer) })).statusCode).toBe(403);
-      expect((await t.app.inject({ method: 'DELETE', url: `${url}/${spare}`, headers: as(admin) })).statusCode).toBe(204);
+      const freed = await t.app.inject({ method: 'DELETE', url: `${url}/${spare}`, headers: as(admin) });
+      expect(freed.statusCode).toBe(200);
+      expect(freed.json()).toEqual({ success: true, id: spare });
+      expect(freed.headers.etag).toMatch(/^"\d+"$/);
       const left = await t.app.inject({ method: 'GET', url, headers: as(admin) });
       expect(left.json().map((v: { key: string }) => v.key)).toEqual(['free', 'pro', 'team']);
       expect(published).toContainEqual(expect.objectContaining({ entity: 'flag', action: 'updated', key: 'plan', environmentIds: 'all' }));

@@ -4,7 +4,7 @@ import type { FlagView, NewFlag } from '../../features/flags/flag-service.js';
 import type { FlagStatus } from '../../features/flags/flag-store.js';
 import { ValidationError } from '../../domain/errors.js';
 import { requireActor } from '../plugins/identify.js';
-import { bearer, PageQuerySchema, problems } from './access.schemas.js';
+import { bearer, DeletedSchema, PageQuerySchema, problems } from './access.schemas.js';
 import { requireAuthentication } from './authenticated.js';
 import { expectedVersionOf, flagEtag, toAuditEntryBody, toFlagBody, toFlagHistoryBody, toVariationBody } from './catalog.mappers.js';
 import {
@@ -27,7 +27,7 @@ import {
   VariationParams,
   VariationSchema,
 } from './catalog.schemas.js';
-import { parseId } from './ids.js';
+import { formatId, parseId } from './ids.js';
 import { pageFromQuery, totalCountHeader } from './paging.js';
 
 const etagHeader = { ETag: { type: 'string', description: 'The flag version; send it back in If-Match' } } as const;
@@ -89,7 +89,7 @@ export const flagRoutes: FastifyPluginAsync = async (root) => {
       querystring: EnvironmentQuery,
       headers: FlagReadHeaders,
       body: CreateFlagBody,
-      response: { 201: { ...FlagSchema, headers: etagHeader }, ...problems(401, 403, 404, 409, 422) },
+      response: { 200: { ...FlagSchema, headers: etagHeader }, ...problems(401, 403, 404, 409, 422) },
     },
   }, async (request, reply) => {
     const b = request.body;
@@ -110,7 +110,6 @@ export const flagRoutes: FastifyPluginAsync = async (root) => {
       ...(b.metadata !== undefined ? { metadata: b.metadata } : {}),
     };
     const view = await flags.create(requireActor(request), request.params.project_id, input, environmentOf(request.query, request.headers));
-    reply.status(201);
     return withEtag(reply, view);
   });
 
@@ -166,13 +165,13 @@ export const flagRoutes: FastifyPluginAsync = async (root) => {
       security: bearer,
       params: FlagParams,
       headers: FlagWriteHeaders,
-      response: { 204: { type: 'null', description: 'Deleted' }, ...problems(401, 403, 404, 409, 412) },
+      response: { 200: DeletedSchema, ...problems(401, 403, 404, 409, 412) },
     },
-  }, async (request, reply) => {
+  }, async (request) => {
     const p = request.params;
     const expectedVersion = expectedVersionOf(request.headers['if-match']);
-    await flags.delete(requireActor(request), { projectRef: p.project_id, flagKey: p.flag_key }, expectedVersion !== undefined ? { expectedVersion } : {});
-    return reply.status(204).send(null);
+    const id = await flags.delete(requireActor(request), { projectRef: p.project_id, flagKey: p.flag_key }, expectedVersion !== undefined ? { expectedVersion } : {});
+    return { success: true, id: formatId('flag', id) };
   });
 
   for (const [verb, op] of [['archive', 'archiveFlag'], ['restore', 'restoreFlag']] as const) {
@@ -226,7 +225,7 @@ export const flagRoutes: FastifyPluginAsync = async (root) => {
       params: FlagParams,
       headers: FlagWriteHeaders,
       body: CreateVariationBody,
-      response: { 201: { ...VariationSchema, headers: etagHeader }, ...problems(401, 403, 404, 409, 412, 422) },
+      response: { 200: { ...VariationSchema, headers: etagHeader }, ...problems(401, 403, 404, 409, 412, 422) },
     },
   }, async (request, reply) => {
     const p = request.params;
@@ -243,7 +242,7 @@ export const flagRoutes: FastifyPluginAsync = async (root) => {
       },
       writeOptions({}, request.headers),
     );
-    reply.status(201).header('ETag', flagEtag(result.flag.flag.version));
+    reply.header('ETag', flagEtag(result.flag.flag.version));
     return toVariationBody(result.variation);
   });
 
@@ -285,12 +284,13 @@ export const flagRoutes: FastifyPluginAsync = async (root) => {
       security: bearer,
       params: VariationParams,
       headers: FlagWriteHeaders,
-      response: { 204: { type: 'null', description: 'Deleted' }, ...problems(401, 403, 404, 409, 412) },
+      response: { 200: { ...DeletedSchema, headers: etagHeader }, ...problems(401, 403, 404, 409, 412) },
     },
   }, async (request, reply) => {
     const p = request.params;
-    await flags.deleteVariation(requireActor(request), { projectRef: p.project_id, flagKey: p.flag_key }, p.variation_id, writeOptions({}, request.headers));
-    return reply.status(204).send(null);
+    const result = await flags.deleteVariation(requireActor(request), { projectRef: p.project_id, flagKey: p.flag_key }, p.variation_id, writeOptions({}, request.headers));
+    reply.header('ETag', flagEtag(result.flag.flag.version));
+    return { success: true, id: formatId('variation', result.variationId) };
   });
 
   // History and audit log.

@@ -135,13 +135,14 @@ describe.each(testDialects())('/api/v1/projects on %s', (dialect) => {
     expect((await t.app.inject({ method: 'PATCH', url: `/api/v1/projects/${p.id}`, headers: as(developer), payload: { color: 'blue' } })).json().errors).toHaveProperty('color');
   });
 
-  it('DELETE removes a project (204, then 404) but refuses the default project (409 default_project)', async () => {
+  it('DELETE removes a project (200 {success, id}, then 404) but refuses the default project (409 default_project)', async () => {
     const refused = await t.app.inject({ method: 'DELETE', url: '/api/v1/projects/default', headers: as(admin) });
     expect(refused.statusCode).toBe(409);
     expect(refused.json().code).toBe('default_project');
     const p = (await create(admin, { name: 'Doomed' })).json();
     const res = await t.app.inject({ method: 'DELETE', url: `/api/v1/projects/${p.id}`, headers: as(admin) });
-    expect(res.statusCode).toBe(204);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ success: true, id: p.id });
     expect((await t.app.inject({ method: 'GET', url: `/api/v1/projects/${p.id}`, headers: as(admin) })).statusCode).toBe(404);
     expect(await db().selectFrom('environments').selectAll().where('project_id', '=', Number(p.id.slice(5))).execute()).toEqual([]);
     expect(published).toContainEqual(expect.objectContaining({ entity: 'project', action: 'deleted', key: 'doomed' }));
@@ -169,9 +170,9 @@ describe.each(testDialects())('/api/v1/projects on %s', (dialect) => {
       expect((await t.app.inject({ method: 'POST', url: `/api/v1/projects/${p.id}/environments`, headers: as(viewer), payload: envBody })).statusCode).toBe(403);
 
       const added = await t.app.inject({ method: 'POST', url, headers: as(admin), payload: { userId: `usr_${viewer.userId}`, role: 'admin' } });
-      expect(added.statusCode).toBe(201);
+      expect(added.statusCode).toBe(200);
       expect(added.json()).toEqual({ userId: `usr_${viewer.userId}`, email: viewer.email, name: null, role: 'admin', projectId: p.id, createdAt: expect.any(String), updatedAt: expect.any(String) });
-      expect((await t.app.inject({ method: 'POST', url: `/api/v1/projects/${p.id}/environments`, headers: as(viewer), payload: envBody })).statusCode).toBe(201);
+      expect((await t.app.inject({ method: 'POST', url: `/api/v1/projects/${p.id}/environments`, headers: as(viewer), payload: envBody })).statusCode).toBe(200);
       // Not in another project.
       expect((await t.app.inject({ method: 'POST', url: '/api/v1/projects/default/environments', headers: as(viewer), payload: envBody })).statusCode).toBe(403);
 
@@ -190,7 +191,8 @@ describe.each(testDialects())('/api/v1/projects on %s', (dialect) => {
       expect((await t.app.inject({ method: 'PATCH', url: `${url}/${viewer.userId}`, headers: as(admin), payload: { role: 'owner' } })).json().errors).toHaveProperty('role');
 
       const removed = await t.app.inject({ method: 'DELETE', url: `${url}/${viewer.userId}`, headers: as(admin) });
-      expect(removed.statusCode).toBe(204);
+      expect(removed.statusCode).toBe(200);
+      expect(removed.json()).toEqual({ success: true, id: `usr_${viewer.userId}` });
       expect((await t.app.inject({ method: 'GET', url: `${url}/${viewer.userId}`, headers: as(admin) })).statusCode).toBe(404);
       const actions = (await db().selectFrom('audit_events').select('action').where('project_id', '=', Number(p.id.slice(5))).where('resource_type', '=', 'project_member').execute()).map((r) => r.action).sort();
       expect(actions).toEqual(['project_member.added', 'project_member.removed', 'project_member.role_changed']);
@@ -214,7 +216,7 @@ describe.each(testDialects())('/api/v1/projects on %s', (dialect) => {
       const p = (await create(admin, { name: 'Envs' })).json();
       const url = `/api/v1/projects/${p.id}/environments`;
       const res = await t.app.inject({ method: 'POST', url, headers: as(developer), payload: { key: 'eu.prod_1', name: 'EU production', color: '#ABCDEF' } });
-      expect(res.statusCode).toBe(201);
+      expect(res.statusCode).toBe(200);
       const env = res.json();
       expect(env).toEqual({ id: expect.stringMatching(/^env_\d+$/), key: 'eu.prod_1', name: 'EU production', color: '#abcdef', position: 3, projectId: p.id, createdAt: expect.any(String), updatedAt: expect.any(String) });
       expect(published).toContainEqual({ organizationId: admin.organizationId, projectId: Number(p.id.slice(5)), environmentIds: [Number(env.id.slice(4))], entity: 'environment', action: 'created', key: 'eu.prod_1' });
@@ -235,7 +237,7 @@ describe.each(testDialects())('/api/v1/projects on %s', (dialect) => {
       expect(patched.json()).toMatchObject({ key: 'eu.prod_1', name: 'EU production', color: null });
       expect((await t.app.inject({ method: 'GET', url: `${url}/${env.id}`, headers: as(viewer) })).json().color).toBeNull();
 
-      expect((await t.app.inject({ method: 'DELETE', url: `${url}/${env.id}`, headers: as(developer) })).statusCode).toBe(204);
+      expect((await t.app.inject({ method: 'DELETE', url: `${url}/${env.id}`, headers: as(developer) })).statusCode).toBe(200);
       expect((await t.app.inject({ method: 'GET', url: `${url}/${env.id}`, headers: as(developer) })).statusCode).toBe(404);
       expect(published).toContainEqual(expect.objectContaining({ entity: 'environment', action: 'deleted', key: 'eu.prod_1' }));
       const actions = (await db().selectFrom('audit_events').select('action').where('resource_id', '=', env.id.slice(4)).execute()).map((r) => r.action).sort();
@@ -245,8 +247,8 @@ describe.each(testDialects())('/api/v1/projects on %s', (dialect) => {
     it('refuses deleting the last environment (409 last_environment)', async () => {
       const p = (await create(admin, { name: 'Shrinking' })).json();
       const url = `/api/v1/projects/${p.id}/environments`;
-      expect((await t.app.inject({ method: 'DELETE', url: `${url}/development`, headers: as(admin) })).statusCode).toBe(204);
-      expect((await t.app.inject({ method: 'DELETE', url: `${url}/staging`, headers: as(admin) })).statusCode).toBe(204);
+      expect((await t.app.inject({ method: 'DELETE', url: `${url}/development`, headers: as(admin) })).statusCode).toBe(200);
+      expect((await t.app.inject({ method: 'DELETE', url: `${url}/staging`, headers: as(admin) })).statusCode).toBe(200);
       const last = await t.app.inject({ method: 'DELETE', url: `${url}/production`, headers: as(admin) });
       expect(last.statusCode).toBe(409);
       expect(last.json()).toMatchObject({ code: 'last_environment', details: { key: 'production' } });

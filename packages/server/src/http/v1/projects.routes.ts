@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { NotFoundError } from '../../domain/errors.js';
 import { requireActor } from '../plugins/identify.js';
-import { bearer, PageQuerySchema, problems } from './access.schemas.js';
+import { bearer, DeletedSchema, PageQuerySchema, problems } from './access.schemas.js';
 import { requireAuthentication } from './authenticated.js';
 import { toEnvironmentBody, toProjectBody, toProjectMemberBody } from './catalog.mappers.js';
 import {
@@ -22,7 +22,7 @@ import {
   UpdateEnvironmentBody,
   UpdateProjectBody,
 } from './catalog.schemas.js';
-import { parseId } from './ids.js';
+import { formatId, parseId } from './ids.js';
 import { pageFromQuery, totalCountHeader } from './paging.js';
 
 function userIdOf(raw: string): number {
@@ -103,11 +103,11 @@ export const projectRoutes: FastifyPluginAsync = async (root) => {
       summary: "Delete a project with its environments, flags, segments and API keys; the organisation's default project is refused (409 default_project)",
       security: bearer,
       params: ProjectParams,
-      response: { 204: { type: 'null', description: 'Deleted' }, ...problems(401, 403, 404, 409) },
+      response: { 200: DeletedSchema, ...problems(401, 403, 404, 409) },
     },
-  }, async (request, reply) => {
-    await projects.delete(requireActor(request), request.params.project_id);
-    return reply.status(204).send(null);
+  }, async (request) => {
+    const id = await projects.delete(requireActor(request), request.params.project_id);
+    return { success: true, id: formatId('project', id) };
   });
 
   // Project members.
@@ -136,16 +136,15 @@ export const projectRoutes: FastifyPluginAsync = async (root) => {
       security: bearer,
       params: ProjectParams,
       body: AddProjectMemberBody,
-      response: { 201: ProjectMemberSchema, ...problems(401, 403, 404, 409, 422) },
+      response: { 200: ProjectMemberSchema, ...problems(401, 403, 404, 409, 422) },
     },
-  }, async (request, reply) => {
+  }, async (request) => {
     const b = request.body;
     const added = await projectMembers.add(requireActor(request), request.params.project_id, {
       role: b.role,
       ...(b.userId !== undefined ? { userId: parseId('user', b.userId)! } : {}),
       ...(b.email !== undefined ? { email: b.email } : {}),
     });
-    reply.status(201);
     return toProjectMemberBody(added);
   });
 
@@ -180,11 +179,12 @@ export const projectRoutes: FastifyPluginAsync = async (root) => {
       summary: "Remove a member's project role (their organisation role stays)",
       security: bearer,
       params: ProjectMemberParams,
-      response: { 204: { type: 'null', description: 'Removed' }, ...problems(401, 403, 404) },
+      response: { 200: DeletedSchema, ...problems(401, 403, 404) },
     },
-  }, async (request, reply) => {
-    await projectMembers.remove(requireActor(request), request.params.project_id, userIdOf(request.params.user_id));
-    return reply.status(204).send(null);
+  }, async (request) => {
+    const userId = userIdOf(request.params.user_id);
+    await projectMembers.remove(requireActor(request), request.params.project_id, userId);
+    return { success: true, id: formatId('user', userId) };
   });
 
   // Environments.
@@ -212,16 +212,15 @@ export const projectRoutes: FastifyPluginAsync = async (root) => {
       security: bearer,
       params: ProjectParams,
       body: CreateEnvironmentBody,
-      response: { 201: EnvironmentSchema, ...problems(401, 403, 404, 409, 422) },
+      response: { 200: EnvironmentSchema, ...problems(401, 403, 404, 409, 422) },
     },
-  }, async (request, reply) => {
+  }, async (request) => {
     const b = request.body;
     const env = await environments.create(requireActor(request), request.params.project_id, {
       key: b.key,
       ...(b.name !== undefined ? { name: b.name } : {}),
       ...(b.color !== undefined ? { color: b.color } : {}),
     });
-    reply.status(201);
     return toEnvironmentBody(env);
   });
 
@@ -256,10 +255,10 @@ export const projectRoutes: FastifyPluginAsync = async (root) => {
       summary: "Delete an environment with its flag configuration, rules and API keys; the project's last one is refused (409 last_environment)",
       security: bearer,
       params: EnvironmentParams,
-      response: { 204: { type: 'null', description: 'Deleted' }, ...problems(401, 403, 404, 409) },
+      response: { 200: DeletedSchema, ...problems(401, 403, 404, 409) },
     },
-  }, async (request, reply) => {
-    await environments.delete(requireActor(request), request.params.project_id, request.params.environment_id);
-    return reply.status(204).send(null);
+  }, async (request) => {
+    const id = await environments.delete(requireActor(request), request.params.project_id, request.params.environment_id);
+    return { success: true, id: formatId('environment', id) };
   });
 };
