@@ -9,6 +9,7 @@
  * name are the dominant cost of closure-based evaluation, and a 1,000-flag `evaluateAll` reads
  * each distinct attribute once instead of once per condition.
  */
+import { readAt, siteFor } from './attribute-sites.js';
 import type { EvaluationContext } from './types.js';
 
 /** Slot of `targetingKey` in every table; the evaluator seeds it before each evaluation. */
@@ -21,6 +22,8 @@ export const TARGETING_KEY_SLOT = 0;
 export class AttributeTable {
   /** Path of each slot. */
   readonly paths: string[] = [];
+  /** Dedicated read site of each path (see `attribute-sites.ts`). */
+  readonly sites: number[] = [];
   /** Segments of dotted paths, or null for single-segment paths. */
   readonly segments: Array<readonly string[] | null> = [];
   /** Cached value of each slot, valid when its stamp equals `epoch`. */
@@ -48,6 +51,7 @@ export class AttributeTable {
       // Use the engine's internalized copy of the name (strings from JSON.parse values may not be),
       // so property reads with it skip a string-table lookup.
       this.paths.push(Object.keys({ [path]: 0 })[0]!);
+      this.sites.push(siteFor(path));
       const parts = path.split('.');
       this.segments.push(parts.length === 1 ? null : Object.freeze(parts));
       this.values.push(undefined);
@@ -76,7 +80,7 @@ export class AttributeTable {
  */
 export function readSlot(t: AttributeTable, slot: number, context: EvaluationContext): unknown {
   if (t.stamps[slot] === t.epoch) return t.values[slot];
-  let v = (context as Record<string, unknown>)[t.paths[slot]!];
+  let v = readAt(t.sites[slot]!, context as Record<string, unknown>, t.paths[slot]!);
   const parts = t.segments[slot];
   if (parts !== null && parts !== undefined && (v === undefined || v === null)) {
     let node: unknown = context;

@@ -8,7 +8,7 @@ import type { AttributeTable } from './attributes.js';
 import { bucketOf } from './bucketing.js';
 import { murmur3WithPrefix } from './murmur3.js';
 import type { Murmur3Prefix } from './murmur3.js';
-import { EQ, testCondition } from './operators.js';
+import { EQ, EXISTS, GT, IN_LIST, LT, SEGMENT, testCondition, testValue } from './operators.js';
 import type { Condition } from './operators.js';
 import type { CompiledFlag } from './snapshot.js';
 import type { EvaluationContext, EvaluationResult, ValueResult } from './types.js';
@@ -114,13 +114,44 @@ export function evaluateNative(f: NativeFlag, ctx: EvaluationContext): Evaluatio
     const end = ends[r]!;
     for (; i < end; i++) {
       const c = conds[i]!;
+      const op = c.op;
       let ok: boolean;
-      if (c.op === EQ) {
-        // The most common operator, inlined.
+      if (op === SEGMENT) ok = testCondition(c, ctx, t);
+      else {
         const slot = c.slot;
         const v = stamps[slot] === epoch ? values[slot] : readSlot(t, slot, ctx);
-        ok = (v === c.scalar) !== c.negate;
-      } else ok = testCondition(c, ctx, t);
+        // The common operators inline (the interpreter's hot loop); the rest in testValue.
+        switch (op) {
+          case EQ:
+            ok = (v === c.scalar) !== c.negate;
+            break;
+          case IN_LIST:
+            if (Array.isArray(v)) ok = testValue(c, v);
+            else {
+              const list = c.list!;
+              let hit = false;
+              for (let j = 0; j < list.length; j++) {
+                if (list[j] === v) {
+                  hit = true;
+                  break;
+                }
+              }
+              ok = hit !== c.negate;
+            }
+            break;
+          case GT:
+            ok = typeof v === 'number' ? v > c.num && v !== Infinity : testValue(c, v);
+            break;
+          case LT:
+            ok = typeof v === 'number' ? v < c.num && v !== -Infinity : testValue(c, v);
+            break;
+          case EXISTS:
+            ok = (v !== undefined) !== c.negate;
+            break;
+          default:
+            ok = testValue(c, v);
+        }
+      }
       if (!ok) {
         i = end;
         continue rules;

@@ -107,17 +107,22 @@ export class Segment {
 // Opcodes of compiled conditions.
 /** Opcode of `EQUALS`/`NOT_EQUALS` (the evaluator inlines it). */
 export const EQ = 0;
-const IN_LIST = 1;
+/** Opcode (inlined by the native evaluator). */
+export const IN_LIST = 1;
 const IN_SET = 2;
 const STARTS = 3;
 const ENDS = 4;
-const GT = 5;
+/** Opcode (inlined by the native evaluator). */
+export const GT = 5;
 const GTE = 6;
-const LT = 7;
+/** Opcode (inlined by the native evaluator). */
+export const LT = 7;
 const LTE = 8;
-const EXISTS = 9;
+/** Opcode (inlined by the native evaluator). */
+export const EXISTS = 9;
 const FN = 10;
-const SEGMENT = 11;
+/** Opcode of `IN_SEGMENT`/`NOT_IN_SEGMENT` (the only one that reads no attribute). */
+export const SEGMENT = 11;
 /** Lists up to this length are scanned; longer ones use a Set. */
 const SCAN_LIMIT = 8;
 
@@ -175,8 +180,18 @@ function listHas(list: readonly unknown[], v: unknown): boolean {
  * @returns whether it holds
  */
 export function testCondition(c: Condition, ctx: EvaluationContext, t: AttributeTable): boolean {
+  if (c.op === SEGMENT) return anySegment(c.segments!, ctx, t) !== c.negate;
   const slot = c.slot;
-  const v = t.stamps[slot] === t.epoch ? t.values[slot] : readSlot(t, slot, ctx);
+  return testValue(c, t.stamps[slot] === t.epoch ? t.values[slot] : readSlot(t, slot, ctx));
+}
+
+/**
+ * Evaluates a non-segment condition on its attribute's value.
+ * @param c - the condition (not `SEGMENT`)
+ * @param v - the attribute value (undefined when missing)
+ * @returns whether it holds
+ */
+export function testValue(c: Condition, v: unknown): boolean {
   switch (c.op) {
     case EQ:
       return (v === c.scalar) !== c.negate;
@@ -206,8 +221,6 @@ export function testCondition(c: Condition, ctx: EvaluationContext, t: Attribute
     }
     case EXISTS:
       return (v !== undefined) !== c.negate;
-    case SEGMENT:
-      return anySegment(c.segments!, ctx, t) !== c.negate;
     default:
       return c.fn!(v) !== c.negate;
   }
