@@ -1,6 +1,15 @@
 /**
- * Timing harness for the benchmark: interleaved rounds, median ns per evaluation.
+ * Timing harness for the benchmark: interleaved rounds, median ns per evaluation. Each round
+ * starts after a young-generation garbage collection, so the previous engine's garbage is not
+ * collected on the next engine's clock (each still pays for the garbage it makes itself).
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as (options?: { type: 'minor' | 'major' }) => void;
+/** A young-generation collection: clears the previous contender's fresh garbage without resizing the heap. */
+const collect = (): void => gc({ type: 'minor' });
 
 /** One contender in a scenario: a batch function and how many evaluations one call performs. */
 export interface Contender {
@@ -42,7 +51,7 @@ function timeBatches(c: Contender, batches: number): number {
  * @param roundMs - target duration of one contender's round
  * @returns the medians
  */
-export function measure(contenders: readonly Contender[], rounds = 7, roundMs = 120): Measurement[] {
+export function measure(contenders: readonly Contender[], rounds = 9, roundMs = 100): Measurement[] {
   // Warm up and calibrate: batches per round so that a round lasts about roundMs.
   const batchesPerRound = contenders.map((c) => {
     let batches = 1;
@@ -56,6 +65,7 @@ export function measure(contenders: readonly Contender[], rounds = 7, roundMs = 
     for (let j = 0; j < contenders.length; j++) {
       const i = (j + r) % contenders.length;
       const c = contenders[i]!;
+      collect();
       const ns = timeBatches(c, batchesPerRound[i]!);
       samples[i]!.push(ns / (batchesPerRound[i]! * c.evaluationsPerBatch));
     }

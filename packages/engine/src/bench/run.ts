@@ -186,7 +186,7 @@ async function main(): Promise<void> {
 
   const fmtRate = (r: number): string => (r >= 1e6 ? `${(r / 1e6).toFixed(2)} M` : `${(r / 1e3).toFixed(0)} k`);
   const lines: string[] = [];
-  lines.push(`Node ${process.version}, ${process.platform}/${process.arch}; median of 7 interleaved rounds`);
+  lines.push(`Node ${process.version}, ${process.platform}/${process.arch}; median of 9 interleaved rounds, each after a young-generation GC`);
   lines.push('');
   lines.push('| scenario | engine | evaluations/s | ns/eval | Switchyard is … faster |');
   lines.push('|---|---|---:|---:|---:|');
