@@ -26,7 +26,8 @@ describe.each(testDialects())('FlagService by flag id (%s)', (dialect) => {
     await expect(flags.update(owner.actor, { flagId }, { name: 'Stale' }, { expectedVersion: 1 })).rejects.toBeInstanceOf(PreconditionFailedError);
     const { variation } = await flags.addVariation(owner.actor, { flagId }, { name: 'Second', value: 'b' });
     expect(variation.key).toBe('second');
-    expect((await flags.listVariations(owner.actor, { projectRef: 'default', flagKey: 'by-id' })).map((v) => v.key)).toEqual(['default', 'second']);
+    expect((await flags.listVariations(owner.actor, { projectRef: 'default', flagKey: 'by-id' })).items.map((v) => v.key)).toEqual(['default', 'second']);
+    expect(await flags.listVariations(owner.actor, { flagId }, { limit: 1, offset: 1 })).toMatchObject({ items: [{ key: 'second' }], total: 2 });
   });
 
   it('a flag of another organisation is absent by id; a viewer may read but not write', async () => {

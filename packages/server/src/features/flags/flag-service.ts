@@ -418,9 +418,12 @@ export class FlagService {
     return flag.id;
   }
 
-  async listVariations(actor: Actor, ref: FlagRef): Promise<Variation[]> {
+  /** The flag's variations in order, paged in memory (a flag has at most 1000). */
+  async listVariations(actor: Actor, ref: FlagRef, page: { limit?: number; offset?: number } = {}): Promise<{ items: Variation[]; total: number }> {
     const { flag } = await this.requireFlag(actor, ref, 'flags:read');
-    return this.store.listVariations(this.db, flag.id);
+    const all = await this.store.listVariations(this.db, flag.id);
+    const offset = page.offset ?? 0;
+    return { items: all.slice(offset, offset + (page.limit ?? 100)), total: all.length };
   }
 
   /** Adds a variation (value of the flag's type; key derived from the name when absent). */

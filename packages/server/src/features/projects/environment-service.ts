@@ -57,9 +57,12 @@ export class EnvironmentService {
     return typeof ref === 'string' ? this.projects.findEnvironmentByKey(db, projectId, ref) : null;
   }
 
-  async list(actor: Actor, projectRef: ProjectRef): Promise<Environment[]> {
+  /** The project's environments in order, paged in memory (a project has few). */
+  async list(actor: Actor, projectRef: ProjectRef, page: { limit?: number; offset?: number } = {}): Promise<{ items: Environment[]; total: number }> {
     const { project } = await this.projectAccess.require(actor, projectRef, 'projects:read');
-    return this.projects.listEnvironments(this.db, project.id);
+    const all = await this.projects.listEnvironments(this.db, project.id);
+    const offset = page.offset ?? 0;
+    return { items: all.slice(offset, offset + (page.limit ?? 100)), total: all.length };
   }
 
   async get(actor: Actor, projectRef: ProjectRef, ref: EnvironmentRef): Promise<Environment> {

@@ -256,6 +256,10 @@ describe.each(testDialects())('/api/v1/projects/{project_id}/flags on %s', (dial
 
       const list = await t.app.inject({ method: 'GET', url, headers: as(viewer) });
       expect(list.json().map((v: { key: string; value: number }) => [v.key, v.value])).toEqual([['low', 10], ['high-tier', 20], ['huge', 999]]);
+      expect(list.headers['x-total-count']).toBe('3');
+      const paged = await t.app.inject({ method: 'GET', url: `${url}?limit=1&offset=2`, headers: as(viewer) });
+      expect(paged.json().map((v: { key: string }) => v.key)).toEqual(['huge']);
+      expect((await t.app.inject({ method: 'GET', url: `${url}?offset=-1`, headers: as(viewer) })).statusCode).toBe(400);
       const flag = (await t.app.inject({ method: 'GET', url: `${flagsUrl()}/limit`, headers: as(viewer) })).json();
       expect(flag.version).toBe(3);
       const actions = (await db().selectFrom('audit_events').select('action').where('resource_id', '=', flag.id.slice(5)).execute()).map((r) => r.action).sort();

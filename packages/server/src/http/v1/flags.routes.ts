@@ -204,16 +204,17 @@ export const flagRoutes: FastifyPluginAsync = async (root) => {
     schema: {
       operationId: 'listVariations',
       tags: ['variations'],
-      summary: "The flag's variations in order",
+      summary: "The flag's variations in order; total in X-Total-Count",
       security: bearer,
       params: FlagParams,
+      querystring: PageQuerySchema,
       response: { 200: VariationListSchema, ...problems(401, 403, 404) },
     },
   }, async (request, reply) => {
     const p = request.params;
-    const list = await flags.listVariations(requireActor(request), { projectRef: p.project_id, flagKey: p.flag_key });
-    reply.header(totalCountHeader, String(list.length));
-    return list.map(toVariationBody);
+    const page = await flags.listVariations(requireActor(request), { projectRef: p.project_id, flagKey: p.flag_key }, pageFromQuery(request.query));
+    reply.header(totalCountHeader, String(page.total));
+    return page.items.map(toVariationBody);
   });
 
   app.post('/api/v1/projects/:project_id/flags/:flag_key/variations', {

@@ -253,6 +253,10 @@ describe.each(testDialects())('/api/v1/projects on %s', (dialect) => {
       expect(last.statusCode).toBe(409);
       expect(last.json()).toMatchObject({ code: 'last_environment', details: { key: 'production' } });
       expect((await t.app.inject({ method: 'GET', url, headers: as(admin) })).json().map((e: { key: string }) => e.key)).toEqual(['production']);
+      const paged = await t.app.inject({ method: 'GET', url: `${url}?limit=1&offset=1`, headers: as(admin) });
+      expect(paged.json()).toEqual([]);
+      expect(paged.headers['x-total-count']).toBe('1');
+      expect((await t.app.inject({ method: 'GET', url: `${url}?limit=0`, headers: as(admin) })).statusCode).toBe(400);
     });
 
     it('another organisation’s environment is 404', async () => {

@@ -193,15 +193,16 @@ export const projectRoutes: FastifyPluginAsync = async (root) => {
     schema: {
       operationId: 'listEnvironments',
       tags: ['environments'],
-      summary: "The project's environments in order",
+      summary: "The project's environments in order; total in X-Total-Count",
       security: bearer,
       params: ProjectParams,
+      querystring: PageQuerySchema,
       response: { 200: EnvironmentListSchema, ...problems(401, 403, 404) },
     },
   }, async (request, reply) => {
-    const list = await environments.list(requireActor(request), request.params.project_id);
-    reply.header(totalCountHeader, String(list.length));
-    return list.map(toEnvironmentBody);
+    const page = await environments.list(requireActor(request), request.params.project_id, pageFromQuery(request.query));
+    reply.header(totalCountHeader, String(page.total));
+    return page.items.map(toEnvironmentBody);
   });
 
   app.post('/api/v1/projects/:project_id/environments', {
