@@ -17,7 +17,8 @@ export const TARGETING_KEY_SLOT = 0;
 
 /**
  * The attribute paths of one snapshot and the per-evaluation cache of their values. The cache is
- * scratch state: evaluation is synchronous, so one table per snapshot suffices.
+ * scratch state: evaluation is synchronous, so one table per snapshot suffices (each worker thread
+ * has its own snapshots). Evaluation must not be re-entered from inside a context getter.
  */
 export class AttributeTable {
   /** Path of each slot. */
