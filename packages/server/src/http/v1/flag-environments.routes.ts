@@ -5,7 +5,7 @@ import { requireActor } from '../plugins/identify.js';
 import { bearer, problems } from './access.schemas.js';
 import { requireAuthentication } from './authenticated.js';
 import { ifMatchOf, setEtag, toFlagEnvironmentBody } from './targeting.mappers.js';
-import { FlagEnvironmentParams, FlagEnvironmentSchema, IfMatchHeaders, UpdateFlagEnvironmentBody } from './targeting.schemas.js';
+import { FlagEnvironmentParams, FlagEnvironmentSchema, IfMatchHeaders, UpdateFlagEnvironmentBody, withEtagHeader } from './targeting.schemas.js';
 
 const tags = ['targeting'];
 const path = '/api/v1/projects/:project_id/flags/:flag_key/environments/:environment';
@@ -27,7 +27,7 @@ export const flagEnvironmentRoutes: FastifyPluginAsync = async (root) => {
       summary: "A flag's configuration in one environment, rules in priority order; ETag is its version (0 until first written: disabled, nothing configured)",
       security: bearer,
       params: FlagEnvironmentParams,
-      response: { 200: FlagEnvironmentSchema, ...problems(401, 403, 404) },
+      response: { 200: withEtagHeader(FlagEnvironmentSchema), ...problems(401, 403, 404) },
     },
   }, async (request, reply) => {
     const { project_id, flag_key, environment } = request.params;
@@ -49,7 +49,7 @@ export const flagEnvironmentRoutes: FastifyPluginAsync = async (root) => {
         params: FlagEnvironmentParams,
         headers: IfMatchHeaders,
         body: UpdateFlagEnvironmentBody,
-        response: { 200: FlagEnvironmentSchema, ...problems(400, 401, 403, 404, 412, 422) },
+        response: { 200: withEtagHeader(FlagEnvironmentSchema), ...problems(400, 401, 403, 404, 412, 422) },
       },
       handler: async (request, reply) => {
         const { project_id, flag_key, environment } = request.params;
@@ -77,7 +77,7 @@ export const flagEnvironmentRoutes: FastifyPluginAsync = async (root) => {
         security: bearer,
         params: FlagEnvironmentParams,
         headers: IfMatchHeaders,
-        response: { 200: FlagEnvironmentSchema, ...problems(400, 401, 403, 404, 412, 422) },
+        response: { 200: withEtagHeader(FlagEnvironmentSchema), ...problems(400, 401, 403, 404, 412, 422) },
       },
     }, async (request, reply) => {
       const { project_id, flag_key, environment } = request.params;

@@ -8,7 +8,7 @@ import { requireAuthentication } from './authenticated.js';
 import { formatId, parseId } from './ids.js';
 import { pageFromQuery, totalCountHeader } from './paging.js';
 import { ifMatchOf, ruleIdOf, setEtag, toRuleBody } from './targeting.mappers.js';
-import { CreateRuleBody, IfMatchHeaders, ProjectParams, ReorderRulesBody, RuleListQuery, RuleListSchema, RuleParams, RuleSchema, UpdateRuleBody } from './targeting.schemas.js';
+import { CreateRuleBody, IfMatchHeaders, ProjectParams, ReorderRulesBody, RuleListQuery, RuleListSchema, RuleParams, RuleSchema, UpdateRuleBody, withEtagHeader } from './targeting.schemas.js';
 
 const tags = ['rules'];
 
@@ -53,7 +53,7 @@ export const ruleRoutes: FastifyPluginAsync = async (root) => {
       params: ProjectParams,
       headers: IfMatchHeaders,
       body: CreateRuleBody,
-      response: { 200: RuleSchema, ...problems(400, 401, 403, 404, 412, 422) },
+      response: { 200: withEtagHeader(RuleSchema), ...problems(400, 401, 403, 404, 412, 422) },
     },
   }, async (request, reply) => {
     const { flag, ...rest } = request.body;
@@ -72,7 +72,7 @@ export const ruleRoutes: FastifyPluginAsync = async (root) => {
       params: ProjectParams,
       headers: IfMatchHeaders,
       body: ReorderRulesBody,
-      response: { 200: RuleListSchema, ...problems(400, 401, 403, 404, 412, 422) },
+      response: { 200: withEtagHeader(RuleListSchema), ...problems(400, 401, 403, 404, 412, 422) },
     },
   }, async (request, reply) => {
     const { flag, environment, ruleIds } = request.body;
@@ -93,7 +93,7 @@ export const ruleRoutes: FastifyPluginAsync = async (root) => {
       summary: 'One rule; ETag is the version of its flag in its environment',
       security: bearer,
       params: RuleParams,
-      response: { 200: RuleSchema, ...problems(401, 403, 404) },
+      response: { 200: withEtagHeader(RuleSchema), ...problems(401, 403, 404) },
     },
   }, async (request, reply) => {
     const { rule, version } = await targeting.getRule(requireActor(request), request.params.project_id, ruleIdOf(request.params.rule_id));
@@ -110,7 +110,7 @@ export const ruleRoutes: FastifyPluginAsync = async (root) => {
       params: RuleParams,
       headers: IfMatchHeaders,
       body: UpdateRuleBody,
-      response: { 200: RuleSchema, ...problems(400, 401, 403, 404, 412, 422) },
+      response: { 200: withEtagHeader(RuleSchema), ...problems(400, 401, 403, 404, 412, 422) },
     },
   }, async (request, reply) => {
     const { rule, version } = await targeting.updateRule(

@@ -7,7 +7,7 @@ import { requireAuthentication } from './authenticated.js';
 import { formatId } from './ids.js';
 import { pageFromQuery, PageQuery, totalCountHeader } from './paging.js';
 import { ifMatchOf, setEtag, toSegmentBody } from './targeting.mappers.js';
-import { CreateSegmentBody, IfMatchHeaders, ProjectParams, SegmentListSchema, SegmentParams, SegmentSchema, UpdateSegmentBody } from './targeting.schemas.js';
+import { CreateSegmentBody, IfMatchHeaders, ProjectParams, SegmentListSchema, SegmentParams, SegmentSchema, UpdateSegmentBody, withEtagHeader } from './targeting.schemas.js';
 import { Type } from 'typebox';
 
 const tags = ['segments'];
@@ -45,7 +45,7 @@ export const segmentRoutes: FastifyPluginAsync = async (root) => {
       security: bearer,
       params: ProjectParams,
       body: CreateSegmentBody,
-      response: { 200: SegmentSchema, ...problems(401, 403, 404, 409, 422) },
+      response: { 200: withEtagHeader(SegmentSchema), ...problems(401, 403, 404, 409, 422) },
     },
   }, async (request, reply) => {
     const segment = await segments.create(requireActor(request), request.params.project_id, request.body as NewSegment);
@@ -60,7 +60,7 @@ export const segmentRoutes: FastifyPluginAsync = async (root) => {
       summary: 'One segment, by id or key; ETag is its version',
       security: bearer,
       params: SegmentParams,
-      response: { 200: SegmentSchema, ...problems(401, 403, 404) },
+      response: { 200: withEtagHeader(SegmentSchema), ...problems(401, 403, 404) },
     },
   }, async (request, reply) => {
     const segment = await segments.get(requireActor(request), request.params.project_id, request.params.segment);
@@ -77,7 +77,7 @@ export const segmentRoutes: FastifyPluginAsync = async (root) => {
       params: SegmentParams,
       headers: IfMatchHeaders,
       body: UpdateSegmentBody,
-      response: { 200: SegmentSchema, ...problems(400, 401, 403, 404, 412, 422) },
+      response: { 200: withEtagHeader(SegmentSchema), ...problems(400, 401, 403, 404, 412, 422) },
     },
   }, async (request, reply) => {
     const segment = await segments.update(requireActor(request), request.params.project_id, request.params.segment, request.body as SegmentChanges, ifMatchOf(request.headers));

@@ -211,3 +211,8 @@ export const SegmentParams = Type.Object({
 export const IfMatchHeaders = Type.Object({
   'if-match': Type.Optional(Type.String({ pattern: '^(\\*|(W/)?"?[0-9]{1,15}"?)$', description: 'The ETag (version) read; 412 precondition_failed when it is stale' })),
 });
+
+/** A 200 response schema that also documents the `ETag` header (the version to send back in If-Match). */
+export function withEtagHeader<T extends object>(schema: T): T {
+  return { ...schema, headers: { ETag: { type: 'string', description: 'The version, quoted; send it back in If-Match' } } };
+}
