@@ -78,12 +78,14 @@ describe.each(testDialects())('/api/v1/projects/{project_id}/flags/{flag_key}/en
       [url('new-checkout', 'no-such-env'), admin],
       [url('new-checkout', 'production', 'no-such-project'), admin],
     ] as const) {
-      for (const method of ['GET', 'PUT'] as const) {
-        const res = await t.app.inject({ method, url: u, headers: as(who), ...(method === 'PUT' ? { payload: { enabled: true } } : {}) });
+      for (const method of ['GET', 'PUT', 'PATCH'] as const) {
+        const res = await t.app.inject({ method, url: u, headers: as(who), ...(method !== 'GET' ? { payload: { enabled: true } } : {}) });
         expect(res.statusCode, `${method} ${u}`).toBe(404);
       }
-      const enable = await t.app.inject({ method: 'POST', url: `${u}/enable`, headers: as(who) });
-      expect(enable.statusCode).toBe(404);
+      for (const action of ['enable', 'disable']) {
+        const res = await t.app.inject({ method: 'POST', url: `${u}/${action}`, headers: as(who) });
+        expect(res.statusCode, `${action} ${u}`).toBe(404);
+      }
     }
     expect(await stored(flag.id, 'production')).toBeUndefined();
   });
@@ -91,8 +93,13 @@ describe.each(testDialects())('/api/v1/projects/{project_id}/flags/{flag_key}/en
   it('refuses a viewer’s writes with 403 and stores nothing', async () => {
     const put = await t.app.inject({ method: 'PUT', url: url('new-checkout', 'production'), headers: as(viewer), payload: { enabled: true } });
     expect(put.statusCode).toBe(403);
-    const enable = await t.app.inject({ method: 'POST', url: `${url('new-checkout', 'production')}/enable`, headers: as(viewer) });
-    expect(enable.statusCode).toBe(403);
+    const patch = await t.app.inject({ method: 'PATCH', url: url('new-checkout', 'production'), headers: as(viewer), payload: { enabled: true } });
+    expect(patch.statusCode).toBe(403);
+    for (const action of ['enable', 'disable']) {
+      const res = await t.app.inject({ method: 'POST', url: `${url('new-checkout', 'production')}/${action}`, headers: as(viewer) });
+      expect(res.statusCode, action).toBe(403);
+      expect(res.json().details).toEqual({ permission: 'flags:write' });
+    }
     expect(await stored(flag.id, 'production')).toBeUndefined();
   });
 
