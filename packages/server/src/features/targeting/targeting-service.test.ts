@@ -75,7 +75,7 @@ describe.each(testDialects())('TargetingService (%s)', (dialect) => {
     const before = await rulesOf('production');
     const stateBefore = await t.getEnvironmentConfigById(owner.actor, flag.id, env);
     const attempts: Array<[Parameters<typeof t.replaceRuleSet>[3], string]> = [
-      [{ enabled: false, rules: [{ serve: 'control' }, { conditions: [{ attribute: 'x', operator: 'NOPE', value: 1 }], serve: 'control' }] }, 'rules[1].conditions[0].operator'],
+      [{ enabled: false, rules: [{ serve: 'control' }, { conditions: [{ attribute: 'x', operator: 'NOPE' as never, value: 1 }], serve: 'control' }] }, 'rules[1].conditions[0].operator'],
       [{ enabled: false, rules: [{ serve: 'missing' }] }, 'rules[0].serve'],
       [{ enabled: false, defaultVariation: 'missing', rules: [] }, 'defaultVariation'],
       [{ enabled: false, rules: [], rollout: { variations: [{ variation: 'control', weight: -1 }] } }, 'rollout.variations[0].weight'],
