@@ -174,8 +174,9 @@ function checkDescription(description: string | null | undefined, field = 'descr
   return description;
 }
 
+/** Priorities from list order (1-based); a rule that moved or whose content changed (`touched`) gets `now` as updatedAt. */
 function withPriorities(rules: Rule[], now: string, touched: ReadonlySet<number>): Rule[] {
-  return rules.map((r, i) => (r.priority === i + 1 && !touched.has(r.id) ? r : { ...r, priority: i + 1, updatedAt: touched.has(r.id) || r.priority !== i + 1 ? now : r.updatedAt }));
+  return rules.map((r, i) => (r.priority === i + 1 && !touched.has(r.id) ? r : { ...r, priority: i + 1, updatedAt: now }));
 }
 
 function ruleFields(r: Rule): Record<string, unknown> {
@@ -427,11 +428,11 @@ export class TargetingService {
       list.splice(target, 0, updated);
       const content = !same(ruleFields({ ...old, priority: 0 }), ruleFields({ ...updated, priority: 0 }));
       const rules = withPriorities(list, ctx.now, content ? new Set([ruleId]) : new Set());
-      const now = rules[target]!;
+      const moved = rules[target]!;
       const before: Record<string, unknown> = {};
       const after: Record<string, unknown> = {};
       const oldFields = ruleFields(old);
-      const newFields = ruleFields(now);
+      const newFields = ruleFields(moved);
       for (const k of Object.keys(newFields)) {
         if (!same(oldFields[k], newFields[k])) {
           before[k] = oldFields[k];
