@@ -30,6 +30,19 @@ export interface Config {
   shutdownTimeoutSeconds: number;
   /** Trust `X-Forwarded-For`/`-Proto` from a reverse proxy (client IP for rate limits and logs). */
   trustProxy: boolean;
+  /** External ID-token issuers trusted for sign-in and as bearer tokens (`SWITCHYARD_OIDC_*`, `FIREBASE_PROJECT_ID`). */
+  externalIssuers: ExternalIssuer[];
+}
+
+/** An OIDC issuer whose ID tokens (verified against its JWKS) sign people in. */
+export interface ExternalIssuer {
+  /** `oidc` (SWITCHYARD_OIDC_*) or `firebase` (the FIREBASE_PROJECT_ID preset). */
+  kind: 'oidc' | 'firebase';
+  /** The exact `iss` of its tokens. */
+  issuer: string;
+  /** The `aud` its tokens must carry (the client id, or the Firebase project id). */
+  audience: string;
+  jwksUrl: string;
 }
 
 /** A configuration variable that is present but wrong; the message names it. */
@@ -123,6 +136,39 @@ function mailFrom(env: Env): string {
   return raw;
 }
 
+/** Google's public keys for Firebase ID tokens (securetoken), as a JWKS. */
+export const firebaseJwksUrl = 'https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com';
+
+/**
+ * `SWITCHYARD_OIDC_ISSUER`, `_AUDIENCE` and `_JWKS_URL` (all three or none) and the
+ * `FIREBASE_PROJECT_ID` preset; either, both or neither.
+ */
+function externalIssuers(env: Env): ExternalIssuer[] {
+  const out: ExternalIssuer[] = [];
+  const names = ['SWITCHYARD_OIDC_ISSUER', 'SWITCHYARD_OIDC_AUDIENCE', 'SWITCHYARD_OIDC_JWKS_URL'] as const;
+  const given = names.filter((n) => (env[n] ?? '').trim() !== '');
+  if (given.length > 0) {
+    const missing = names.find((n) => !given.includes(n));
+    if (missing) throw new ConfigError(missing, `is required when ${given.join(' and ')} ${given.length === 1 ? 'is' : 'are'} set`);
+    const issuer = url(env, 'SWITCHYARD_OIDC_ISSUER', ['https:', 'http:'])!;
+    const audience = env.SWITCHYARD_OIDC_AUDIENCE!.trim();
+    if (audience.length > 256 || /\s/.test(audience)) throw new ConfigError('SWITCHYARD_OIDC_AUDIENCE', 'must be 1-256 characters without spaces');
+    const jwksUrl = url(env, 'SWITCHYARD_OIDC_JWKS_URL', ['https:', 'http:'])!;
+    out.push({ kind: 'oidc', issuer, audience, jwksUrl });
+  }
+  const project = env.FIREBASE_PROJECT_ID?.trim();
+  if (project) {
+    // Google Cloud project ids: 6-30 lowercase letters, digits and hyphens, starting with a letter.
+    if (!/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(project)) {
+      throw new ConfigError('FIREBASE_PROJECT_ID', `must be a Firebase project id (6-30 lowercase letters, digits or hyphens), got "${project}"`);
+    }
+    const issuer = `https://securetoken.google.com/${project}`;
+    if (out.some((i) => i.issuer === issuer)) throw new ConfigError('SWITCHYARD_OIDC_ISSUER', 'is the FIREBASE_PROJECT_ID issuer already; set only one of them');
+    out.push({ kind: 'firebase', issuer, audience: project, jwksUrl: firebaseJwksUrl });
+  }
+  return out;
+}
+
 /** Reads and validates the configuration; throws `ConfigError` naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 8080, 0, 65535);
@@ -169,5 +215,6 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerMinute: int(env, 'SWITCHYARD_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
     shutdownTimeoutSeconds: int(env, 'SWITCHYARD_SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 3600),
     trustProxy: bool(env, 'SWITCHYARD_TRUST_PROXY', false),
+    externalIssuers: externalIssuers(env),
   };
 }

@@ -26,6 +26,8 @@ export interface Database {
   segments: SegmentsTable;
   api_keys: ApiKeysTable;
   evaluation_counts: EvaluationCountsTable;
+  oauth_clients: OAuthClientsTable;
+  password_resets: PasswordResetsTable;
 }
 
 export interface UsersTable {
@@ -341,4 +343,32 @@ export interface EvaluationCountsTable {
   organization_id: number;
   project_id: number;
   count: number;
+}
+
+/** An OAuth2 client of one organisation (client-credentials grant); only the secret's SHA-256 is stored. */
+export interface OAuthClientsTable {
+  id: number;
+  organization_id: number;
+  name: string;
+  /** JSON array of granted scopes (`flags:read`, `flags:write`, `flags:evaluate`, `projects:read`, `projects:write`). */
+  scopes: string;
+  /** SHA-256 (hex) of the client secret. */
+  secret_hash: string;
+  created_by: number | null;
+  created_at: string;
+  /** When a token was last issued to it. */
+  last_used_at: string | null;
+  /** Set once revoked: no new tokens, and its tokens stop working at once. */
+  revoked_at: string | null;
+}
+
+/** A single-use password-reset token mailed to the account's address; only its SHA-256 is stored. */
+export interface PasswordResetsTable {
+  id: number;
+  user_id: number;
+  token_hash: string;
+  created_at: string;
+  expires_at: string;
+  /** Set when used, or when a newer reset or a password change superseded it. */
+  used_at: string | null;
 }

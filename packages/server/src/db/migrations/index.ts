@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001-identity-and-organizations.js';
 import * as m0003 from './0003-organization-environments-and-projects.js';
 import * as m0005 from './0005-flags-targeting-and-keys.js';
+import * as m0007 from './0007-oauth-clients-and-password-resets.js';
 
 /**
  * Every migration, in order. Static imports (no directory scan) so the list is the same in the
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0001-identity-and-organizations': m0001,
   '0003-organization-environments-and-projects': m0003,
   '0005-flags-targeting-and-keys': m0005,
+  '0007-oauth-clients-and-password-resets': m0007,
 };

@@ -28,6 +28,9 @@ export const refreshTokenTtlSeconds = 30 * 24 * 3600;
 
 const algorithm = 'ES256';
 const tokenType = 'at+jwt';
+// OAuth client-credentials tokens have a `typ` of their own, so that neither kind can ever be
+// verified as the other, whatever claims it carries.
+const clientTokenType = 'client-at+jwt';
 // Any stable 64-bit number: the PostgreSQL advisory lock that serialises first-start key creation.
 const keyCreationLock = 7_301_946_118_205n;
 // An unknown `kid` makes us re-read the keys from the database (another instance may have just
@@ -39,6 +42,14 @@ export interface AccessTokenClaims {
   userId: number;
   sessionId: number;
   organizationId: number | null;
+  expiresAt: Date;
+}
+
+/** What a machine (OAuth client-credentials) token says, once verified. */
+export interface ClientTokenClaims {
+  clientId: number;
+  organizationId: number;
+  scopes: string[];
   expiresAt: Date;
 }
 
@@ -194,6 +205,59 @@ export class TokenService {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Issues a machine token for an OAuth client (RFC 9068 claims: `sub` and `client_id` are the
+   * client, `scope` space-separated), acting in its organisation.
+   */
+  async issueClientToken(claims: { clientId: number; organizationId: number; scopes: readonly string[] }): Promise<IssuedAccessToken> {
+    await this.ready();
+    const key = this.signing;
+    if (!key?.signKey) throw new Error('no signing key loaded');
+    const client = `client_${claims.clientId}`;
+    const token = await new SignJWT({ client_id: client, org: String(claims.organizationId), scope: claims.scopes.join(' ') })
+      .setProtectedHeader({ alg: algorithm, kid: key.id, typ: clientTokenType })
+      .setIssuer(this.issuer)
+      .setAudience(this.audience)
+      .setSubject(client)
+      .setJti(randomUUID())
+      .setIssuedAt()
+      .setExpirationTime(`${accessTokenTtlSeconds}s`)
+      .sign(key.signKey);
+    return { token, expiresIn: accessTokenTtlSeconds };
+  }
+
+  /** Whether a token says it is one of our machine tokens (by its `typ`). Does not verify it. */
+  isClientToken(token: string): boolean {
+    try {
+      return decodeProtectedHeader(token).typ === clientTokenType;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Verifies one of our machine tokens; throws `UnauthorizedError('…', 'invalid_token')` otherwise. */
+  async verifyClientToken(token: string): Promise<ClientTokenClaims> {
+    await this.ready();
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, (header) => this.verifyKeyFor(header.kid), {
+        issuer: this.issuer,
+        audience: this.audience,
+        algorithms: [algorithm],
+        typ: clientTokenType,
+        requiredClaims: ['sub', 'client_id', 'org', 'exp', 'iat'],
+      }));
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) throw new UnauthorizedError('The access token has expired', 'invalid_token');
+      throw new UnauthorizedError('The access token is invalid', 'invalid_token');
+    }
+    const clientId = typeof payload.client_id === 'string' && payload.client_id === payload.sub ? positiveInt(payload.client_id.replace(/^client_/, '')) : null;
+    const organizationId = positiveInt(payload.org);
+    const scope = typeof payload.scope === 'string' ? payload.scope : '';
+    if (clientId === null || organizationId === null) throw new UnauthorizedError('The access token is invalid', 'invalid_token');
+    return { clientId, organizationId, scopes: scope.split(' ').filter(Boolean), expiresAt: new Date((payload.exp ?? 0) * 1000) };
   }
 
   /** Verifies one of our access tokens; throws `UnauthorizedError('…', 'invalid_token')` otherwise. */

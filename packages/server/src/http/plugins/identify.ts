@@ -52,7 +52,8 @@ export function sessionTokenIdentifier(accounts: AccountService, tokens: TokenSe
     name: 'session-token',
     async identify(request, context) {
       const token = bearerToken(request);
-      if (!token || !tokens.claimsToBeOurs(token)) return null;
+      // Machine tokens are ours too, but the client-token identifier takes them.
+      if (!token || !tokens.claimsToBeOurs(token) || tokens.isClientToken(token)) return null;
       try {
         return { actor: await accounts.actorForAccessToken(token, context.requestedOrganizationId) };
       } catch (err) {

@@ -24,6 +24,8 @@ export async function installOpenApi(app: FastifyInstance, options: { version: s
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
           apiKeyAuth: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          // OAuth client authentication at the token endpoint (RFC 6749 §2.3.1).
+          basicAuth: { type: 'http', scheme: 'basic' },
         },
       },
     },
