@@ -29,6 +29,7 @@ import { segmentRoutes } from './http/v1/segments.routes.js';
 import { registerIdentify, sessionTokenIdentifier } from './http/plugins/identify.js';
 import { apiKeyIdentifier } from './http/plugins/api-key-identifier.js';
 import { apiKeyRoutes } from './http/v1/api-keys.routes.js';
+import { toggleSmartlyPlugin, toggleSmartlyPrefix } from './http/togglesmartly/plugin.js';
 import { evaluateRoutes } from './http/v1/evaluate.routes.js';
 
 declare module 'fastify' {
@@ -84,7 +85,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   app.decorate('routeIndex', routes);
   await installOpenApi(app, { version: config.version });
   installRequestMetrics(app, app.services.metrics);
-  installRateLimit(app, { limiter: app.services.rateLimiter, limitPerMinute: config.rateLimitPerMinute });
+  installRateLimit(app, { limiter: app.services.rateLimiter, limitPerMinute: config.rateLimitPerMinute, exempt: [toggleSmartlyPrefix] });
   installShutdownGate(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
@@ -115,6 +116,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(flagEnvironmentRoutes);
   await app.register(ruleRoutes);
   await app.register(segmentRoutes);
+  // ToggleSmartly: its own auth (api_key in the body), limits and error body.
+  await app.register(toggleSmartlyPlugin, { prefix: toggleSmartlyPrefix });
   return app;
 }
 

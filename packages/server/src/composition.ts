@@ -37,6 +37,7 @@ import { SnapshotCache } from './evaluation/snapshot-cache.js';
 import { ApiKeyMap } from './evaluation/api-key-map.js';
 import { EvaluationCounters } from './evaluation/evaluation-counters.js';
 import { EvaluationService } from './evaluation/evaluation-service.js';
+import { FlagValuesService } from './evaluation/flag-values-service.js';
 import { KyselyApiKeyStore } from './features/api-keys/api-key-store.js';
 import { ApiKeyService } from './features/api-keys/api-key-service.js';
 import { KyselyTargetingStore } from './features/targeting/targeting-store.js';
@@ -98,6 +99,8 @@ export interface Services {
   evaluationCounters: EvaluationCounters;
   /** Evaluate with an API key, from memory (`target` resolves a key's environment snapshot). */
   evaluation: EvaluationService;
+  /** Flag values by API key with no targeting context (ToggleSmartly's get-values), from memory. */
+  flagValues: FlagValuesService;
   /** `/projects/{id}/api-keys`: create (secret once), list, get, revoke. */
   apiKeys: ApiKeyService;
   /** Per-environment flag configuration (enable/disable, serves, targets, prerequisites) and ordered rules. */
@@ -118,6 +121,7 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
   const apiKeyMap = new ApiKeyMap(db, apiKeyStore, changes);
   const evaluationCounters = new EvaluationCounters(db);
   const evaluation = new EvaluationService(apiKeyMap, snapshots, evaluationCounters);
+  const flagValues = new FlagValuesService(apiKeyMap, evaluation);
   const audit = new KyselyAuditStore();
   const organizationStore = new KyselyOrganizationStore();
   const access = new AccessService(db, organizationStore, new KyselyRoleStore());
@@ -152,5 +156,5 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
     await database.ping();
     return true;
   });
-  return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter(), changes, snapshots, apiKeyMap, evaluationCounters, evaluation, apiKeys, targeting, segments };
+  return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter(), changes, snapshots, apiKeyMap, evaluationCounters, evaluation, flagValues, apiKeys, targeting, segments };
 }

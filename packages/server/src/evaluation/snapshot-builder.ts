@@ -25,6 +25,11 @@ export interface EnvironmentConfig {
    * from, what its digest is taken of, and what a stream's `put` sends.
    */
   config: SnapshotConfig;
+  /**
+   * Keys of the flags whose status is `inactive` (they are in `config`, disabled everywhere):
+   * surfaces that list only active flags (ToggleSmartly) filter on it.
+   */
+  inactiveFlags: string[];
 }
 
 /** A project's configuration for each of its environments (in position order). */
@@ -192,7 +197,8 @@ export class SnapshotBuilder {
         };
       }
       const config: SnapshotConfig = { flags: flagConfigs, ...(Object.keys(segmentConfigs).length > 0 ? { segments: segmentConfigs } : {}) };
-      return { environmentId: env.id, environmentKey: env.key, config };
+      const inactiveFlags = flags.filter((f) => f.status === 'inactive').map((f) => f.key);
+      return { environmentId: env.id, environmentKey: env.key, config, inactiveFlags };
     });
     return { projectId, organizationId: project.organization_id, environments: out };
   }

@@ -21,6 +21,8 @@ export interface EnvironmentSnapshot {
   readonly builtAt: string;
   /** Flags whose stored configuration the engine refused, with why; evaluating one is an error, not "not found". */
   readonly invalidFlags: ReadonlyMap<string, string>;
+  /** Keys of flags whose status is `inactive` (served as disabled; listed by no surface that shows only active flags). */
+  readonly inactiveFlags: ReadonlySet<string>;
 }
 
 /** A snapshot replaced (`previous` → `current`), added (`previous` null) or removed (`current` null). */
@@ -235,7 +237,9 @@ export class SnapshotCache {
     if (invalid.size > 0) {
       this.logger.warn({ projectId, environmentId: env.environmentId, invalidFlags: Object.fromEntries(invalid) }, 'flags whose configuration does not compile are not served');
     }
-    const digest = digestOf({ environment: env.environmentKey, config, invalid: [...invalid.keys()].sort() });
+    const inactive = [...(env.inactiveFlags ?? [])].sort();
+    // `inactive` only when present, so digests of environments without inactive flags stay as they were.
+    const digest = digestOf({ environment: env.environmentKey, config, invalid: [...invalid.keys()].sort(), ...(inactive.length > 0 ? { inactive } : {}) });
     if (previous && previous.digest === digest && previous.projectId === projectId) return null;
     const entry: EnvironmentSnapshot = Object.freeze({
       environmentId: env.environmentId,
@@ -248,6 +252,7 @@ export class SnapshotCache {
       revision: (previous?.revision ?? 0) + 1,
       builtAt: new Date().toISOString(),
       invalidFlags: invalid,
+      inactiveFlags: new Set(inactive),
     });
     this.entries.set(env.environmentId, entry);
     return { environmentId: env.environmentId, projectId, previous, current: entry };

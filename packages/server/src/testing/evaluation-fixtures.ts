@@ -36,7 +36,7 @@ export async function createApiKey(
   app: FastifyInstance,
   accessToken: string,
   project: string,
-  body: { name?: string; environment: string; scope: 'server' | 'sdk' | 'stream'; expiresAt?: string | null },
+  body: { name?: string; environment: string; scope: 'server' | 'sdk' | 'stream'; expiresAt?: string | null; format?: 'switchyard' | 'togglesmartly' },
 ): Promise<{ id: string; key: string; prefix: string }> {
   const res = await app.inject({
     method: 'POST',

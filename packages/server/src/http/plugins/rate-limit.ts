@@ -10,6 +10,8 @@ export interface RateLimitOptions {
   limitPerMinute: number;
   /** Paths under this prefix are limited. */
   prefix?: string;
+  /** Path prefixes under `prefix` that apply limits of their own (ToggleSmartly's documented ones) and are not counted here. */
+  exempt?: readonly string[];
 }
 
 /** The bucket a request counts against: its credential when identified, else its client IP. */
@@ -35,9 +37,11 @@ export function rateLimitKey(request: FastifyRequest): string {
 export function installRateLimit(app: FastifyInstance, options: RateLimitOptions): void {
   const prefix = options.prefix ?? '/api/v1';
   const windowSeconds = 60;
+  const exempt = options.exempt ?? [];
   app.addHook('preParsing', async (request, reply) => {
     const url = request.url;
     if (!(url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`))) return;
+    if (exempt.some((p) => url === p || url.startsWith(`${p}/`) || url.startsWith(`${p}?`))) return;
     const result = await options.limiter.hit(rateLimitKey(request), options.limitPerMinute, windowSeconds);
     reply.header('RateLimit-Limit', String(result.limit));
     reply.header('RateLimit-Remaining', String(result.remaining));

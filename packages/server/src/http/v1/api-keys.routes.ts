@@ -55,6 +55,7 @@ export const apiKeyRoutes: FastifyPluginAsync = async (root) => {
       environment: environmentRefOf(b.environment),
       scope: b.scope,
       expiresAt: b.expiresAt ?? null,
+      ...(b.format !== undefined ? { format: b.format } : {}),
     });
     reply.header('Cache-Control', 'no-store');
     return { ...toApiKeyBody(key), key: secret };

@@ -27,7 +27,7 @@ export const ApiKeyListSchema = Type.Array(ApiKeySchema);
 /** The answer to a create: the key's view plus the secret, shown this once. */
 export const CreatedApiKeySchema = Type.Object({
   ...ApiKeySchema.properties,
-  key: Type.String({ description: 'The secret (`sy_<scope>_…`). Shown only now: store it safely.' }),
+  key: Type.String({ description: 'The secret (`sy_<scope>_…`, or `akey-…` with format togglesmartly). Shown only now: store it safely.' }),
 });
 
 export const CreateApiKeyBody = Type.Object(
@@ -36,6 +36,11 @@ export const CreateApiKeyBody = Type.Object(
     environment: Type.String({ minLength: 1, maxLength: 200, description: 'The environment key, or its id (env_… or the number)' }),
     scope: Scope,
     expiresAt: Type.Optional(nullable(Type.String({ format: 'date-time', description: 'A future instant; absent or null: never expires' }))),
+    format: Type.Optional(
+      Type.Union([Type.Literal('switchyard'), Type.Literal('togglesmartly')], {
+        description: "The key's shape: switchyard (default, sy_<scope>_…) or togglesmartly (akey-<uuid>-<12 alphanumerics>, ToggleSmartly's documented form)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
