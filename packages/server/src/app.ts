@@ -28,6 +28,8 @@ import { ruleRoutes } from './http/v1/rules.routes.js';
 import { segmentRoutes } from './http/v1/segments.routes.js';
 import { registerIdentify, sessionTokenIdentifier } from './http/plugins/identify.js';
 import { apiKeyIdentifier } from './http/plugins/api-key-identifier.js';
+import { clientTokenIdentifier } from './http/plugins/client-token-identifier.js';
+import { oauthClientRoutes, oauthTokenRoutes } from './http/v1/oauth.routes.js';
 import { apiKeyRoutes } from './http/v1/api-keys.routes.js';
 import { toggleSmartlyPlugin, toggleSmartlyPrefix } from './http/togglesmartly/plugin.js';
 import { evaluateRoutes } from './http/v1/evaluate.routes.js';
@@ -94,7 +96,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.services.tokens.ready();
   // Who is calling: sets request.actor for everything after it (rate limits key on it).
   // Further credential kinds (OIDC ID tokens, OAuth client tokens, API keys) are added to this list.
-  registerIdentify(app, [sessionTokenIdentifier(app.services.accounts, app.services.tokens), apiKeyIdentifier(app.services.apiKeyMap)]);
+  registerIdentify(app, [
+    sessionTokenIdentifier(app.services.accounts, app.services.tokens),
+    clientTokenIdentifier(app.services.oauthClients, app.services.tokens),
+    apiKeyIdentifier(app.services.apiKeyMap),
+  ]);
   if (owned) app.addHook('onClose', async () => database.close());
   await startEvaluation(app);
 
@@ -118,6 +124,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(segmentRoutes);
   // ToggleSmartly: its own auth (api_key in the body), limits and error body.
   await app.register(toggleSmartlyPlugin, { prefix: toggleSmartlyPrefix });
+  await app.register(oauthClientRoutes);
+  await app.register(oauthTokenRoutes);
   return app;
 }
 

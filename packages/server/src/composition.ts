@@ -44,6 +44,8 @@ import { KyselyTargetingStore } from './features/targeting/targeting-store.js';
 import { KyselySegmentStore } from './features/targeting/segment-store.js';
 import { TargetingService } from './features/targeting/targeting-service.js';
 import { SegmentService } from './features/targeting/segment-service.js';
+import { KyselyOAuthClientStore } from './features/oauth-clients/oauth-client-store.js';
+import { OAuthClientService } from './features/oauth-clients/oauth-client-service.js';
 
 /**
  * Every service the HTTP surfaces call, built once from the stores and collaborators they need.
@@ -107,6 +109,8 @@ export interface Services {
   targeting: TargetingService;
   /** Project segments that rules refer to. */
   segments: SegmentService;
+  /** OAuth2 clients (secret once, hashed), the client-credentials grant, and machine-token actors. */
+  oauthClients: OAuthClientService;
 }
 
 /** Builds the services over an open, migrated database. */
@@ -150,11 +154,12 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
   const targeting = new TargetingService(db, projectAccess, targetingStore, segmentStore, audit, changes);
   const segments = new SegmentService(db, projectAccess, segmentStore, targetingStore, audit, changes);
   const apiKeys = new ApiKeyService(db, projectAccess, projectStore, apiKeyStore, audit, changes);
+  const oauthClients = new OAuthClientService(db, access, new KyselyOAuthClientStore(), tokens, audit);
   const readiness = new ReadinessRegistry();
   readiness.register('snapshots', () => (snapshots.ready && apiKeyMap.ready ? true : 'loading snapshots and API keys'));
   readiness.register('database', async (): Promise<true> => {
     await database.ping();
     return true;
   });
-  return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter(), changes, snapshots, apiKeyMap, evaluationCounters, evaluation, flagValues, apiKeys, targeting, segments };
+  return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter(), changes, snapshots, apiKeyMap, evaluationCounters, evaluation, flagValues, apiKeys, targeting, segments, oauthClients };
 }

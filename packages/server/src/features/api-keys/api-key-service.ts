@@ -52,6 +52,33 @@ export class ApiKeyService {
 
   /** Creates a key; the returned `secret` is the only time anyone sees it. */
   async create(actor: Actor, projectRef: ProjectRef, input: CreateApiKeyInput): Promise<{ key: ApiKeyView; secret: string }> {
+    return this.insertKey(actor, projectRef, input, 'field');
+  }
+
+  /**
+   * Creates a key of the environment a path names (Flipswitch's `…/environments/{envId}/api-keys`):
+   * as `create`, except that an environment the project does not have is not found (404), not a
+   * bad field.
+   */
+  async createInEnvironment(actor: Actor, projectRef: ProjectRef, environmentId: number, input: Omit<CreateApiKeyInput, 'environment'>): Promise<{ key: ApiKeyView; secret: string }> {
+    return this.insertKey(actor, projectRef, { ...input, environment: environmentId }, 'parent');
+  }
+
+  /**
+   * The keys of one environment (revoked ones too, newest first), without secrets, for anyone who
+   * may read the project (`projects:read`): Flipswitch lets project members list them. A name and a
+   * prefix disclose no more than the environment itself; creating and revoking still need
+   * `api_keys:write`. An environment the project does not have is not found.
+   */
+  async listInEnvironment(actor: Actor, projectRef: ProjectRef, environmentId: number, page: { limit?: number; offset?: number } = {}): Promise<{ items: ApiKeyView[]; total: number }> {
+    const { project } = await this.projectAccess.require(actor, projectRef, 'projects:read');
+    const environment = (await this.projects.listEnvironments(this.db, project.id)).find((e) => e.id === environmentId);
+    if (!environment) throw new NotFoundError('Environment');
+    const result = await this.store.listInProject(this.db, project.id, { environmentId, limit: page.limit ?? 100, offset: page.offset ?? 0 });
+    return { items: result.items.map((k) => ({ ...k, environmentKey: environment.key })), total: result.total };
+  }
+
+  private async insertKey(actor: Actor, projectRef: ProjectRef, input: CreateApiKeyInput, environmentIs: 'field' | 'parent'): Promise<{ key: ApiKeyView; secret: string }> {
     const fields: Record<string, string> = {};
     const name = input.name.trim();
     if (name.length === 0 || name.length > 200) fields.name = 'must be 1 to 200 characters';
@@ -65,7 +92,9 @@ export class ApiKeyService {
     }
     const result = await this.db.transaction().execute(async (trx) => {
       const { project } = await this.projectAccess.require(actor, projectRef, 'api_keys:write', trx);
-      const environment = findEnvironment(await this.projects.listEnvironments(trx, project.id), input.environment);
+      const environments = await this.projects.listEnvironments(trx, project.id);
+      const environment = environmentIs === 'parent' ? environments.find((e) => e.id === input.environment) : findEnvironment(environments, input.environment);
+      if (!environment && environmentIs === 'parent') throw new NotFoundError('Environment');
       if (!environment) fields.environment = 'no environment of this project has this id or key';
       if (Object.keys(fields).length > 0 || !environment) throw new ValidationError('The API key is not valid', fields);
       const generated = generateApiKey(input.scope, input.format);

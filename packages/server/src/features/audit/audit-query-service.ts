@@ -17,6 +17,11 @@ export interface FieldChange {
 export interface AuditLogEntry extends AuditRecord {
   /** Every field in `before` or `after`, with both values. */
   changes: Record<string, FieldChange>;
+  /**
+   * For events about a flag (`resourceType: flag`): its key — the current one, or for a deleted
+   * flag the key its events recorded. Null for other resources.
+   */
+  flagKey: string | null;
 }
 
 /** Filters of a project's audit log. `flag` is a flag key, or `flag_123` for a flag that may be gone. */
@@ -87,6 +92,15 @@ export class AuditQueryService {
 
   private async page(query: AuditQuery, page: { limit?: number; offset?: number }): Promise<{ items: AuditLogEntry[]; total: number }> {
     const result = await this.store.list(this.db, query, { limit: page.limit ?? 100, offset: page.offset ?? 0 });
-    return { items: result.items.map((r) => ({ ...r, changes: changesOf(r.before, r.after) })), total: result.total };
+    const flagIds = result.items.filter((r) => r.resourceType === 'flag' && r.resourceId !== null && /^\d+$/.test(r.resourceId)).map((r) => Number(r.resourceId));
+    const keys = await this.flags.keysByIds(this.db, flagIds);
+    const gone = flagIds.filter((id) => !keys.has(id));
+    const recorded = gone.length > 0 ? await this.store.recordedFlagKeys(this.db, query.organizationId, gone) : new Map<number, string>();
+    const flagKeyOf = (r: AuditRecord): string | null => {
+      if (r.resourceType !== 'flag' || r.resourceId === null) return null;
+      const id = Number(r.resourceId);
+      return keys.get(id) ?? recorded.get(id) ?? null;
+    };
+    return { items: result.items.map((r) => ({ ...r, changes: changesOf(r.before, r.after), flagKey: flagKeyOf(r) })), total: result.total };
   }
 }

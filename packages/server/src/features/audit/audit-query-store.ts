@@ -36,6 +36,11 @@ export interface AuditQuery {
 /** Reads audit events, newest first. Decides nothing about permissions. */
 export interface AuditQueryStore {
   list(db: Db, query: AuditQuery, page: { limit: number; offset: number }): Promise<{ items: AuditRecord[]; total: number }>;
+  /**
+   * The key each of these flags was created (or deleted) with, from their `flag.created` /
+   * `flag.deleted` events in the organisation: how entries of a deleted flag still name it.
+   */
+  recordedFlagKeys(db: Db, organizationId: number, flagIds: readonly number[]): Promise<Map<number, string>>;
 }
 
 function parse(text: string | null): Record<string, unknown> | null {
@@ -88,5 +93,23 @@ export class KyselyAuditQueryStore implements AuditQueryStore {
       })),
       total: Number(count.n),
     };
+  }
+
+  async recordedFlagKeys(db: Db, organizationId: number, flagIds: readonly number[]): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    if (flagIds.length === 0) return out;
+    const rows = await db
+      .selectFrom('audit_events')
+      .select(['resource_id', 'before', 'after'])
+      .where('organization_id', '=', organizationId)
+      .where('resource_type', '=', 'flag')
+      .where('resource_id', 'in', [...new Set(flagIds)].map(String))
+      .where('action', 'in', ['flag.created', 'flag.deleted'])
+      .execute();
+    for (const r of rows) {
+      const key = parse(r.before)?.key ?? parse(r.after)?.key;
+      if (typeof key === 'string' && r.resource_id !== null) out.set(Number(r.resource_id), key);
+    }
+    return out;
   }
 }

@@ -41,6 +41,30 @@ describe.each(testDialects())('FlagService by flag id (%s)', (dialect) => {
     await expect(f.services.flags.archive(actor, { flagId })).rejects.toBeInstanceOf(ForbiddenError);
   });
 
+  it('an id with a project names the flag only within that project', async () => {
+    const flags = f.services.flags;
+    const project = (await f.services.projects.list(owner.actor)).items.find((p) => p.key === 'default')!;
+    expect((await flags.get(owner.actor, { flagId, projectRef: project.id })).flag.key).toBe('by-id');
+    const second = await f.services.projects.create(owner.actor, { key: 'elsewhere', name: 'Elsewhere' });
+    await expect(flags.get(owner.actor, { flagId, projectRef: second.id })).rejects.toThrow('Flag not found');
+    await expect(flags.update(owner.actor, { flagId, projectRef: second.id }, { name: 'Moved?' })).rejects.toThrow('Flag not found');
+    await expect(flags.get(owner.actor, { flagId, projectRef: 999 })).rejects.toThrow('Project not found');
+    await expect(flags.get(other.actor, { flagId, projectRef: project.id })).rejects.toThrow('Project not found');
+    expect((await flags.get(owner.actor, { flagId })).flag.name).not.toBe('Moved?');
+  });
+
+  it('audit entries of a flag carry its key, also once the flag is deleted', async () => {
+    const created = await f.services.flags.create(owner.actor, 'default', { key: 'short-lived', type: 'boolean' });
+    await f.services.flags.update(owner.actor, { flagId: created.flag.id }, { name: 'Short' });
+    const live = await f.services.auditQuery.projectLog(owner.actor, 'default', { flag: `flag_${created.flag.id}` });
+    expect(live.items.map((e) => [e.action, e.flagKey])).toEqual([['flag.updated', 'short-lived'], ['flag.created', 'short-lived']]);
+    await f.services.flags.delete(owner.actor, { flagId: created.flag.id });
+    const gone = await f.services.auditQuery.projectLog(owner.actor, 'default', { flag: `flag_${created.flag.id}` });
+    expect(gone.items.map((e) => [e.action, e.flagKey])).toEqual([['flag.deleted', 'short-lived'], ['flag.updated', 'short-lived'], ['flag.created', 'short-lived']]);
+    const projectEvent = (await f.services.auditQuery.projectLog(owner.actor, 'default', { action: 'project.created' })).items[0];
+    expect(projectEvent?.flagKey ?? null).toBeNull();
+  });
+
   it('history by id lists the flag’s own events and variation events, newest first', async () => {
     const page = await f.services.auditQuery.flagHistory(owner.actor, { flagId });
     expect(page.items.map((e) => e.action).sort()).toEqual(['flag.created', 'flag.updated', 'variation.created']);

@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { isUniqueViolation } from '../../db/unique-violation.js';
 import type { Actor } from '../../domain/actor.js';
-import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../../domain/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError } from '../../domain/errors.js';
 import { newId, nowIso } from '../../domain/ids.js';
 import { checkKey, checkName, checkOptionalText, slugify } from '../../domain/keys.js';
 import type { ChangeBus } from '../../evaluation/change-bus.js';
@@ -28,8 +28,14 @@ import {
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-/** Names a flag: by project and key (v1, IntelliToggle) or by id (Flipswitch). */
-export type FlagRef = { projectRef: ProjectRef; flagKey: string } | { flagId: number };
+/**
+ * Names a flag: by project and key (v1, IntelliToggle's project routes) or by id (Flipswitch). With
+ * `projectRef` as well, an id names the flag only within that project
+ * (`/projects/{projectId}/flags/{flagId}`). `organizationFlagKey` names it by key alone in the
+ * actor's organisation (IntelliToggle's tenant routes `/flags/{flagKey}`): the one flag with that key
+ * among the projects the actor can see — none is 404, several 409 `flag_key_ambiguous`.
+ */
+export type FlagRef = { projectRef: ProjectRef; flagKey: string } | { flagId: number; projectRef?: ProjectRef } | { organizationFlagKey: string };
 
 /** A variation as given on create. `key` is derived from `name` when absent. */
 export interface NewVariation {
@@ -105,6 +111,11 @@ export interface FlagAccess {
 export interface FlagListQuery extends FlagFilter, ReadOptions {
   limit?: number;
   offset?: number;
+}
+
+/** Where an organisation-level create puts the flag: `projectRef`, else the organisation's default project. */
+export interface CreateInOrganizationOptions extends ReadOptions {
+  projectRef?: ProjectRef;
 }
 
 const maxAttempts = 5;
@@ -228,6 +239,14 @@ export class FlagService {
    * organisations too). Pass the transaction to read within it. For other slices (targeting).
    */
   async requireFlag(actor: Actor, ref: FlagRef, permission: Permission, db: Db = this.db): Promise<FlagAccess> {
+    if ('organizationFlagKey' in ref) return this.requireOrganizationFlag(actor, ref.organizationFlagKey, permission, db);
+    if ('flagId' in ref && ref.projectRef !== undefined) {
+      // The project first, so a missing or foreign project reads as such; then the flag within it.
+      const access = await this.projectAccess.require(actor, ref.projectRef, permission, db);
+      const flag = await this.store.findById(db, ref.flagId);
+      if (!flag || flag.projectId !== access.project.id) throw new NotFoundError('Flag');
+      return { ...access, flag };
+    }
     if ('flagId' in ref) {
       const flag = await this.store.findById(db, ref.flagId);
       if (!flag) throw new NotFoundError('Flag');
@@ -258,6 +277,62 @@ export class FlagService {
     const ids = page.items.map((f) => f.id);
     const [variations, enabled] = await Promise.all([this.store.listVariationsOf(this.db, ids), env ? this.store.enabledIn(this.db, ids, env.id) : Promise.resolve(new Set<number>())]);
     return { items: page.items.map((f) => this.view({ ...f, variations: variations.get(f.id) ?? [] }, env, enabled.has(f.id))), total: page.total };
+  }
+
+  /**
+   * Flags of every project of the actor's organisation where the actor holds `flags:read` (403 when
+   * it holds it nowhere), oldest first, filtered and paged like `list`. `enabled` is each flag's
+   * state in the environment with key `environment` (default production) of its own project; an
+   * environment named explicitly that none of those projects has is 404.
+   */
+  async listInOrganization(actor: Actor, query: FlagListQuery = {}): Promise<{ items: FlagView[]; total: number }> {
+    const accessible = await this.projectAccess.requireAccessible(actor, 'flags:read');
+    const envByProject = new Map<number, Environment | null>();
+    for (const { project } of accessible) {
+      envByProject.set(project.id, await this.projects.findEnvironmentByKey(this.db, project.id, query.environment ?? 'production'));
+    }
+    if (query.environment !== undefined && accessible.length > 0 && [...envByProject.values()].every((e) => e === null)) throw new NotFoundError('Environment');
+    const filter: FlagFilter = {
+      ...(query.tag !== undefined ? { tag: query.tag } : {}),
+      ...(query.status !== undefined ? { status: query.status } : {}),
+      ...(query.search !== undefined ? { search: query.search } : {}),
+    };
+    const page = await this.store.listInProjects(this.db, accessible.map((a) => a.project.id), filter, { limit: query.limit ?? 100, offset: query.offset ?? 0 });
+    const ids = page.items.map((f) => f.id);
+    const variations = await this.store.listVariationsOf(this.db, ids);
+    const enabled = new Set<number>();
+    for (const [projectId, env] of envByProject) {
+      const inProject = page.items.filter((f) => f.projectId === projectId).map((f) => f.id);
+      if (env && inProject.length > 0) for (const id of await this.store.enabledIn(this.db, inProject, env.id)) enabled.add(id);
+    }
+    return {
+      items: page.items.map((f) => this.view({ ...f, variations: variations.get(f.id) ?? [] }, envByProject.get(f.projectId) ?? null, enabled.has(f.id))),
+      total: page.total,
+    };
+  }
+
+  /**
+   * Creates a flag in the actor's organisation: in `options.projectRef` (a project the caller cannot
+   * see is 422 naming `projectId`, never telling it exists), else in the organisation's default project.
+   */
+  async createInOrganization(actor: Actor, input: NewFlag, options: CreateInOrganizationOptions = {}): Promise<FlagView> {
+    const { projectRef, ...read } = options;
+    let target: ProjectRef;
+    if (projectRef !== undefined) {
+      try {
+        target = (await this.projectAccess.resolve(actor, projectRef)).project.id;
+      } catch (err) {
+        if (err instanceof NotFoundError) throw new ValidationError('projectId names no project of this tenant', { projectId: 'is not a project of this tenant' });
+        throw err;
+      }
+    } else {
+      // Membership first, so an outsider learns nothing about the organisation's projects.
+      await this.projectAccess.requireAccessible(actor, 'flags:read');
+      const project = actor.organizationId === null ? null : await this.projects.findDefaultProject(this.db, actor.organizationId);
+      if (!project) throw new NotFoundError('Project');
+      target = project.id;
+    }
+    return this.create(actor, target, input, read);
   }
 
   async get(actor: Actor, ref: FlagRef, options: ReadOptions = {}): Promise<FlagView> {
@@ -568,6 +643,28 @@ export class FlagService {
     return { ...access, flag: fresh };
   }
 
+  /**
+   * The one flag with `flagKey` among the projects of the actor's organisation the actor can see
+   * (`flags:read`; for `flags:evaluate`, where it may evaluate), then `permission` there: a viewer
+   * writing gets 403 rather than 404. Keys are unique per project only, so several matches are
+   * 409 `flag_key_ambiguous` naming the projects (use the project routes for those).
+   */
+  private async requireOrganizationFlag(actor: Actor, flagKey: string, permission: Permission, db: Db): Promise<FlagAccess> {
+    const visible = await this.projectAccess.requireAccessible(actor, permission === 'flags:evaluate' ? 'flags:evaluate' : 'flags:read', db);
+    const found = await this.store.findByKeyInProjects(db, visible.map((a) => a.project.id), flagKey);
+    if (found.length === 0) throw new NotFoundError('Flag');
+    if (found.length > 1) {
+      const projects = found.map((f) => visible.find((a) => a.project.id === f.projectId)!.project);
+      throw flagKeyAmbiguous(flagKey, projects);
+    }
+    const flag = found[0]!;
+    const access = visible.find((a) => a.project.id === flag.projectId)!;
+    if (!access.grant.permissions.has(permission)) {
+      throw new ForbiddenError(`You need the ${permission} permission in this project to do this`, 'forbidden', { permission });
+    }
+    return { project: access.project, grant: access.grant, flag };
+  }
+
   private initialVariations(type: FlagType, input: NewFlag, flagId: number, now: string): Variation[] {
     const make = (i: number, key: string, name: string, value: JsonValue, description: string | null, weight: number | null): Variation => ({
       id: newId(),
@@ -654,6 +751,15 @@ function findVariation(variations: Variation[], ref: string | number): Variation
 
 function stale(current: number | null): PreconditionFailedError {
   return new PreconditionFailedError('The flag has changed since you read it; read it again and retry', 'precondition_failed', current === null ? null : { currentVersion: current });
+}
+
+/** 409 for a tenant-level flag key that several projects have; `details.projects` names them by key. */
+export function flagKeyAmbiguous(flagKey: string, projects: readonly Pick<Project, 'key' | 'name'>[]): ConflictError {
+  return new ConflictError(
+    `Flag key "${flagKey}" exists in several projects (${projects.map((p) => p.key).join(', ')}); name the project: /api/v1/flags/projects/{projectId}/flags/${flagKey}`,
+    'flag_key_ambiguous',
+    { flagKey, projects: projects.map((p) => ({ key: p.key, name: p.name })) },
+  );
 }
 
 function flagKeyTaken(key: string): ConflictError {

@@ -103,6 +103,10 @@ export interface FlagStore {
   findByKey(db: Db, projectId: number, key: string): Promise<Flag | null>;
   /** Flags of a project, oldest first, with the total matching the filter. */
   list(db: Db, projectId: number, filter: FlagFilter, page: { limit: number; offset: number }): Promise<{ items: Flag[]; total: number }>;
+  /** Flags of several projects (an organisation's, as IntelliToggle lists them), oldest first, with the total. */
+  listInProjects(db: Db, projectIds: readonly number[], filter: FlagFilter, page: { limit: number; offset: number }): Promise<{ items: Flag[]; total: number }>;
+  /** The flags with this key in any of the projects (keys are unique per project only), oldest first. */
+  findByKeyInProjects(db: Db, projectIds: readonly number[], key: string): Promise<Flag[]>;
   /** Every flag of a project (for snapshots), oldest first. */
   listAll(db: Db, projectId: number): Promise<Flag[]>;
   /** Variations of one flag in position order. */
@@ -111,6 +115,8 @@ export interface FlagStore {
   listVariationsOf(db: Db, flagIds: readonly number[]): Promise<Map<number, Variation[]>>;
   /** Flags per project that are not archived. */
   countByProject(db: Db, projectIds: readonly number[]): Promise<Map<number, number>>;
+  /** The keys of those of `ids` that still exist, by id (audit entries name their flag). */
+  keysByIds(db: Db, ids: readonly number[]): Promise<Map<number, string>>;
   /**
    * Applies `changes` and bumps the version, only if the flag is still at `expectedVersion`.
    * Returns false when it is not (someone else wrote first, or the flag is gone).
@@ -251,7 +257,18 @@ export class KyselyFlagStore implements FlagStore {
   }
 
   async list(db: Db, projectId: number, filter: FlagFilter, page: { limit: number; offset: number }): Promise<{ items: Flag[]; total: number }> {
-    let q = db.selectFrom('flags').where('project_id', '=', projectId);
+    return this.listInProjects(db, [projectId], filter, page);
+  }
+
+  async findByKeyInProjects(db: Db, projectIds: readonly number[], key: string): Promise<Flag[]> {
+    if (projectIds.length === 0) return [];
+    const rows = await db.selectFrom('flags').selectAll().where('project_id', 'in', projectIds).where('key', '=', key).orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
+    return rows.map(toFlag);
+  }
+
+  async listInProjects(db: Db, projectIds: readonly number[], filter: FlagFilter, page: { limit: number; offset: number }): Promise<{ items: Flag[]; total: number }> {
+    if (projectIds.length === 0) return { items: [], total: 0 };
+    let q = projectIds.length === 1 ? db.selectFrom('flags').where('project_id', '=', projectIds[0]!) : db.selectFrom('flags').where('project_id', 'in', projectIds);
     if (filter.status !== undefined) q = q.where('status', '=', filter.status);
     if (filter.tag !== undefined) {
       // Tags are a JSON array of strings; the encoded element (quotes included) is an exact match.
@@ -299,6 +316,12 @@ export class KyselyFlagStore implements FlagStore {
       .execute();
     for (const r of rows) out.get(r.flag_id)?.push(toVariation(r));
     return out;
+  }
+
+  async keysByIds(db: Db, ids: readonly number[]): Promise<Map<number, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await db.selectFrom('flags').select(['id', 'key']).where('id', 'in', [...new Set(ids)]).execute();
+    return new Map(rows.map((r) => [r.id, r.key]));
   }
 
   async countByProject(db: Db, projectIds: readonly number[]): Promise<Map<number, number>> {

@@ -103,6 +103,22 @@ describe.each(testDialects())('TargetingService (%s)', (dialect) => {
     await expect(t.replaceRuleSet(owner.actor, flag.id, env, { enabled: false, rules: [] }, { ifMatch: 1 })).rejects.toBeInstanceOf(PreconditionFailedError);
   });
 
+  it('by-id reads and replaceRuleSet pinned to a project: a flag of another project is not found; the flag’s default variation is reported', async () => {
+    const t = f.services.targeting;
+    const env = project.environments.staging!;
+    const read = await t.getEnvironmentConfigById(owner.actor, flag.id, env, { projectRef: project.id });
+    expect(read).toMatchObject({ flagId: flag.id, flagDefaultVariation: 'control' });
+    const second = await f.services.projects.create(owner.actor, { key: 'second-project', name: 'Second' });
+    const secondEnv = (await f.services.environments.list(owner.actor, second.id)).items[0]!.id;
+    await expect(t.getEnvironmentConfigById(owner.actor, flag.id, env, { projectRef: second.id })).rejects.toThrow('Flag not found');
+    await expect(t.getEnvironmentConfigById(owner.actor, flag.id, secondEnv, { projectRef: project.id })).rejects.toThrow('Environment not found');
+    await expect(t.replaceRuleSet(owner.actor, flag.id, env, { enabled: true, rules: [] }, { projectRef: second.id })).rejects.toThrow('Flag not found');
+    await expect(t.replaceRuleSet(other.actor, flag.id, env, { enabled: true, rules: [] }, { projectRef: project.id })).rejects.toThrow('Project not found');
+    expect((await t.getEnvironmentConfigById(owner.actor, flag.id, env)).enabled).toBe(read.enabled);
+    const done = await t.replaceRuleSet(owner.actor, flag.id, env, { enabled: true, rules: [{ serve: 'treatment' }] }, { projectRef: project.id });
+    expect(done).toMatchObject({ enabled: true, rules: [{ serve: { variation: 'treatment' } }] });
+  });
+
   it('setEnabled and getEnvironmentConfig take an environment id or key', async () => {
     const t = f.services.targeting;
     const on = await t.setEnabled(owner.actor, project.id, 'checkout', project.environments.staging!, true);

@@ -25,6 +25,8 @@ export const MAX_CONDITIONS_PER_RULE = 500;
 export interface EnvironmentConfig {
   flagId: number;
   flagKey: string;
+  /** The flag's own default variation: what serves when neither `defaultServe` nor `offVariation` says otherwise. */
+  flagDefaultVariation: string;
   projectId: number;
   environment: Pick<Environment, 'id' | 'key' | 'name'>;
   enabled: boolean;
@@ -93,6 +95,11 @@ export interface RuleSetInput {
 /** Optimistic concurrency: the version the caller read (`If-Match`). */
 export interface WriteOptions {
   ifMatch?: number;
+}
+
+/** For by-id calls: the project the flag must belong to (a flag of another project is not found). */
+export interface ByIdScope {
+  projectRef?: ProjectRef;
 }
 
 /** A rule and the version of its flag's configuration in its environment (its ETag). */
@@ -217,9 +224,9 @@ export class TargetingService {
     return this.read(this.db, located);
   }
 
-  /** The same, naming the flag and environment by id (Flipswitch). */
-  async getEnvironmentConfigById(actor: Actor, flagId: number, environmentId: number): Promise<EnvironmentConfig> {
-    const located = await this.locateById(this.db, actor, flagId, environmentId, 'flags:read', false);
+  /** The same, naming the flag and environment by id (Flipswitch); `scope.projectRef` pins the project. */
+  async getEnvironmentConfigById(actor: Actor, flagId: number, environmentId: number, scope: ByIdScope = {}): Promise<EnvironmentConfig> {
+    const located = await this.locateById(this.db, actor, flagId, environmentId, 'flags:read', false, scope.projectRef);
     return this.read(this.db, located);
   }
 
@@ -278,13 +285,14 @@ export class TargetingService {
   /**
    * Replaces `enabled`, the default serve (`rollout` or `defaultVariation`) and the ordered rules of
    * a flag in one environment in one transaction. On any validation failure nothing changes.
+   * `options.projectRef` pins the project the flag must belong to.
    */
-  async replaceRuleSet(actor: Actor, flagId: number, environmentId: number, input: RuleSetInput, options: WriteOptions = {}): Promise<EnvironmentConfig> {
+  async replaceRuleSet(actor: Actor, flagId: number, environmentId: number, input: RuleSetInput, options: WriteOptions & ByIdScope = {}): Promise<EnvironmentConfig> {
     input.rules.forEach((r, i) => {
       checkConditions(r.conditions, `rules[${i}].conditions`);
       checkDescription(r.description, `rules[${i}].description`);
     });
-    return this.write(options, (db) => this.locateById(db, actor, flagId, environmentId, 'flags:write', true), actor, (ctx) => {
+    return this.write(options, (db) => this.locateById(db, actor, flagId, environmentId, 'flags:write', true, options.projectRef), actor, (ctx) => {
       const path = envPath(ctx.flag.key, ctx.environment.key);
       const mappings: PathMapping[] = [{ engine: path, request: '' }];
       const next: FlagEnvironmentState = { ...ctx.current, enabled: input.enabled };
@@ -518,6 +526,7 @@ export class TargetingService {
     return {
       flagId: flag.id,
       flagKey: flag.key,
+      flagDefaultVariation: flag.defaultVariation,
       projectId: project.id,
       environment: { id: environment.id, key: environment.key, name: environment.name },
       enabled: state.enabled,
@@ -559,7 +568,16 @@ export class TargetingService {
     return { project, flag, environment };
   }
 
-  private async locateById(db: Db, actor: Actor, flagId: number, environmentId: number, permission: Permission, share: boolean): Promise<Located> {
+  private async locateById(db: Db, actor: Actor, flagId: number, environmentId: number, permission: Permission, share: boolean, projectRef?: ProjectRef): Promise<Located> {
+    if (projectRef !== undefined) {
+      // The project first, so a missing or foreign project reads as such; then the flag within it.
+      const { project } = await this.projectAccess.require(actor, projectRef, permission, db);
+      const flag = await this.store.findFlagById(db, flagId, share);
+      if (!flag || flag.projectId !== project.id) throw new NotFoundError('Flag');
+      const environment = await this.store.findEnvironment(db, project.id, environmentId);
+      if (!environment) throw new NotFoundError('Environment');
+      return { project, flag, environment };
+    }
     const flag = await this.store.findFlagById(db, flagId, share);
     if (!flag) throw new NotFoundError('Flag');
     let project: Project;
