@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Actor } from '../domain/actor.js';
@@ -23,8 +22,8 @@ export interface ApiKeyIdentity {
   revoked: boolean;
   /** The actor every request with this key gets: kind `api_key`, credentialId = key id. Shared, frozen. */
   readonly actor: Actor;
-  /** @internal SHA-256 of the secret, as bytes, for the constant-time confirmation. */
-  readonly hashBytes: Buffer;
+  /** @internal SHA-256 (hex) of the secret. */
+  readonly hash: string;
   /** @internal Last use not yet written to the database, epoch milliseconds; 0 when none. */
   pendingUseMs: number;
 }
@@ -34,6 +33,14 @@ export type ApiKeyRejection = 'invalid' | 'revoked' | 'expired';
 
 /** Called after an entry is added, replaced or revoked (streams close on `revoked`). */
 export type ApiKeyMapListener = (identity: ApiKeyIdentity) => void;
+
+/** Compares two equal-length hex digests in time independent of where they differ. */
+function sameHash(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
 
 function identityOf(k: ApiKey): ApiKeyIdentity {
   const actor: Actor = Object.freeze({
@@ -56,7 +63,7 @@ function identityOf(k: ApiKey): ApiKeyIdentity {
     expiresAtMs: k.expiresAt === null ? null : Date.parse(k.expiresAt),
     revoked: k.revokedAt !== null,
     actor,
-    hashBytes: Buffer.from(k.keyHash, 'hex'),
+    hash: k.keyHash,
     pendingUseMs: 0,
   };
 }
@@ -112,7 +119,7 @@ export class ApiKeyMap {
     const hash = hashApiKey(secret);
     const identity = this.byHash.get(hash);
     if (identity === undefined) return 'invalid';
-    if (!timingSafeEqual(identity.hashBytes, Buffer.from(hash, 'hex'))) return 'invalid';
+    if (!sameHash(identity.hash, hash)) return 'invalid';
     if (identity.revoked) return 'revoked';
     if (identity.expiresAtMs !== null && now >= identity.expiresAtMs) return 'expired';
     return identity;
@@ -217,7 +224,7 @@ export class ApiKeyMap {
       return;
     }
     this.byId.set(identity.keyId, identity);
-    this.byHash.set(identity.hashBytes.toString('hex'), identity);
+    this.byHash.set(identity.hash, identity);
     if (notify) this.emit(identity);
   }
 
@@ -225,7 +232,7 @@ export class ApiKeyMap {
     const identity = this.byId.get(keyId);
     if (!identity) return;
     this.byId.delete(keyId);
-    this.byHash.delete(identity.hashBytes.toString('hex'));
+    this.byHash.delete(identity.hash);
     this.used.delete(identity);
     if (!identity.revoked) {
       identity.revoked = true;

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hash, randomBytes, randomUUID } from 'node:crypto';
 
 /** What an API key may be used for: `server` and `sdk` keys evaluate, `sdk` and `stream` keys stream. */
 export type ApiKeyScope = 'server' | 'sdk' | 'stream';
@@ -35,7 +35,8 @@ function alphanumeric(length: number): string {
 
 /** SHA-256 (hex) of a presented key: what is stored and what lookups use. */
 export function hashApiKey(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+  // The one-shot form: no Hash object per request on the evaluate path.
+  return hash('sha256', secret, 'hex');
 }
 
 /** Generates a new key of `scope` in `format`. */
