@@ -12,6 +12,8 @@ import { installRouteIndex, type RouteIndex } from './http/plugins/route-index.j
 import { installOpenApi } from './http/plugins/openapi.js';
 import { installRequestMetrics } from './http/plugins/request-metrics.js';
 import { installRateLimit } from './http/plugins/rate-limit.js';
+import { installIdempotency } from './http/plugins/idempotency.js';
+import { installLegacyAliasHeaders, LegacyAliases } from './http/plugins/legacy-aliases.js';
 import { notFoundHandler } from './http/v1/not-found.js';
 import { operationsRoutes } from './http/v1/operations.routes.js';
 import { systemRoutes } from './http/v1/system.routes.js';
@@ -58,7 +60,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await migrateToLatest(database.db);
 
   let hotPathLogger: FastifyBaseLogger | undefined;
+  // IntelliToggle's legacy aliases (`/api/…`, `/auth/…`, `/oauth/…`) are rewritten to their
+  // versioned routes before routing, from the route index (set below, before any route).
+  const legacyAliases = new LegacyAliases();
   const app = Fastify({
+    rewriteUrl: (req) => legacyAliases.rewrite(req.url ?? '/'),
     logger: options.logStream ? loggerOptions(config, options.logStream) : (options.logger ?? loggerOptions(config)),
     trustProxy: config.trustProxy,
     // Requests arriving while draining get our own 503 problem (the gate below), not Fastify's body.
@@ -92,11 +98,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // Platform plumbing first, so every route registered after it is indexed (405s), documented
   // (OpenAPI), counted (metrics) and, under /api/v1, rate limited.
   const routes = installRouteIndex(app);
+  legacyAliases.useIndex(routes);
+  installLegacyAliasHeaders(app);
   app.decorate('routeIndex', routes);
   await installOpenApi(app, { version: config.version });
   installRequestMetrics(app, app.services.metrics);
   installRateLimit(app, { limiter: app.services.rateLimiter, limitPerMinute: config.rateLimitPerMinute, exempt: [toggleSmartlyPrefix] });
   installShutdownGate(app);
+  installIdempotency(app, app.services.idempotency);
   // Callback-style (not async) hooks: on the evaluate hot path each async hook is a promise and a
   // microtask per request.
   app.addHook('onRequest', (request, reply, done) => {

@@ -47,11 +47,14 @@ import { SegmentService } from './features/targeting/segment-service.js';
 import { KyselyOAuthClientStore } from './features/oauth-clients/oauth-client-store.js';
 import { OAuthClientService } from './features/oauth-clients/oauth-client-service.js';
 
+import { KyselyIdempotencyStore } from './features/idempotency/idempotency-store.js';
+import { IdempotencyService } from './features/idempotency/idempotency-service.js';
+
 /**
  * Every service the HTTP surfaces call, built once from the stores and collaborators they need.
  * This is the only place that wires implementations together.
  */
-export interface Services {
+export interface Services extends EngagementServices {
   config: Config;
   database: DatabaseHandle;
   organizations: OrganizationService;
@@ -113,6 +116,22 @@ export interface Services {
   oauthClients: OAuthClientService;
 }
 
+/** Platform and engagement services (issue 5): idempotency keys, product tours, notifications, sandbox, platform admin. */
+export interface EngagementServices {
+  /** `Idempotency-Key` claims and stored first responses (the idempotency plugin's). */
+  idempotency: IdempotencyService;
+}
+
+/** IntelliToggle's tenant-level services (issue 5, flags and tenants). */
+export interface TenantServices {
+  /** Evaluate a flag by key with a bearer token (user or OAuth client with `flags:evaluate`), from memory. */
+  organizationEvaluation: OrganizationEvaluationService;
+  /** The organisation's default environment list, applied to every project. */
+  tenantEnvironments: TenantEnvironmentService;
+  /** Flags, evaluations this month and members of an organisation. */
+  tenantUsage: TenantUsageService;
+}
+
 /** Builds the services over an open, migrated database. */
 export function createServices(config: Config, database: DatabaseHandle): Services {
   const db = database.db;
@@ -155,11 +174,18 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
   const segments = new SegmentService(db, projectAccess, segmentStore, targetingStore, audit, changes);
   const apiKeys = new ApiKeyService(db, projectAccess, projectStore, apiKeyStore, audit, changes);
   const oauthClients = new OAuthClientService(db, access, new KyselyOAuthClientStore(), tokens, audit);
+  const engagement = createEngagementServices(db);
   const readiness = new ReadinessRegistry();
   readiness.register('snapshots', () => (snapshots.ready && apiKeyMap.ready ? true : 'loading snapshots and API keys'));
   readiness.register('database', async (): Promise<true> => {
     await database.ping();
     return true;
   });
-  return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter(), changes, snapshots, apiKeyMap, evaluationCounters, evaluation, flagValues, apiKeys, targeting, segments, oauthClients };
+  return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter(), changes, snapshots, apiKeyMap, evaluationCounters, evaluation, flagValues, apiKeys, targeting, segments, oauthClients, ...engagement };
+}
+
+/** Issue 5's platform and engagement services. */
+function createEngagementServices(db: DatabaseHandle['db']): EngagementServices {
+  const idempotency = new IdempotencyService(db, new KyselyIdempotencyStore(), undefined, undefined, (error) => console.error('could not purge expired idempotency keys', error));
+  return { idempotency };
 }

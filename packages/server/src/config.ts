@@ -1,4 +1,5 @@
-import { statSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DatabaseTarget } from './db/connect.js';
 import { serverVersion } from './version.js';
@@ -30,6 +31,10 @@ export interface Config {
   shutdownTimeoutSeconds: number;
   /** Trust `X-Forwarded-For`/`-Proto` from a reverse proxy (client IP for rate limits and logs). */
   trustProxy: boolean;
+  /** Days a sandbox tenant lasts after it is created (`SWITCHYARD_SANDBOX_DAYS`). */
+  sandboxDays: number;
+  /** Firebase Cloud Messaging (HTTP v1) for push notifications; null: pushes are recorded as undelivered. */
+  fcm: FcmConfig | null;
   /** External ID-token issuers trusted for sign-in and as bearer tokens (`SWITCHYARD_OIDC_*`, `FIREBASE_PROJECT_ID`). */
   externalIssuers: ExternalIssuer[];
 }
@@ -43,6 +48,18 @@ export interface ExternalIssuer {
   /** The `aud` its tokens must carry (the client id, or the Firebase project id). */
   audience: string;
   jwksUrl: string;
+}
+
+/** A Firebase service account, as far as sending FCM HTTP v1 messages needs it. */
+export interface FcmConfig {
+  projectId: string;
+  clientEmail: string;
+  /** PKCS#8 PEM of the service account's RS256 key. */
+  privateKey: string;
+  /** Where the service-account JWT is exchanged for an OAuth2 access token. */
+  tokenUri: string;
+  /** FCM's base URL (`FCM_API_BASE_URL`, default https://fcm.googleapis.com). */
+  apiBaseUrl: string;
 }
 
 /** A configuration variable that is present but wrong; the message names it. */
@@ -169,6 +186,54 @@ function externalIssuers(env: Env): ExternalIssuer[] {
   return out;
 }
 
+/**
+ * `FCM_SERVICE_ACCOUNT_JSON` (the JSON itself) or `FCM_SERVICE_ACCOUNT_JSON_FILE` (a path to it),
+ * not both: a Google service-account key with `project_id`, `client_email`, a PEM `private_key`
+ * and optionally `token_uri`.
+ */
+function fcm(env: Env): FcmConfig | null {
+  // Validated even without an account, so a typo is not silently ignored.
+  const apiBaseUrl = (url(env, 'FCM_API_BASE_URL', ['http:', 'https:']) ?? 'https://fcm.googleapis.com').replace(/\/+$/, '');
+  const inline = env.FCM_SERVICE_ACCOUNT_JSON;
+  const file = env.FCM_SERVICE_ACCOUNT_JSON_FILE;
+  if (inline && file) throw new ConfigError('FCM_SERVICE_ACCOUNT_JSON_FILE', 'set either it or FCM_SERVICE_ACCOUNT_JSON, not both');
+  const variable = file ? 'FCM_SERVICE_ACCOUNT_JSON_FILE' : 'FCM_SERVICE_ACCOUNT_JSON';
+  let text = inline;
+  if (file) {
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      throw new ConfigError(variable, `cannot read "${file}"`);
+    }
+  }
+  if (!text) return null;
+  let parsed: Record<string, unknown>;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object');
+    parsed = value as Record<string, unknown>;
+  } catch {
+    throw new ConfigError(variable, 'is not a JSON object (a Firebase service-account key)');
+  }
+  const field = (name: string): string => {
+    const v = parsed[name];
+    if (typeof v !== 'string' || v.trim() === '') throw new ConfigError(variable, `the service account has no "${name}"`);
+    return v;
+  };
+  const projectId = field('project_id');
+  const clientEmail = field('client_email');
+  const privateKey = field('private_key');
+  try {
+    createPrivateKey(privateKey);
+  } catch {
+    throw new ConfigError(variable, '"private_key" is not a PEM private key');
+  }
+  const tokenUri = parsed.token_uri === undefined ? 'https://oauth2.googleapis.com/token' : field('token_uri');
+  if (!/^https?:\/\//.test(tokenUri) || !URL.canParse(tokenUri)) throw new ConfigError(variable, '"token_uri" must be an http(s) URL');
+  if (!/^[a-z0-9-]{1,64}$/i.test(projectId)) throw new ConfigError(variable, '"project_id" must be letters, digits or dashes');
+  return { projectId, clientEmail, privateKey, tokenUri, apiBaseUrl };
+}
+
 /** Reads and validates the configuration; throws `ConfigError` naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 8080, 0, 65535);
@@ -215,6 +280,8 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerMinute: int(env, 'SWITCHYARD_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
     shutdownTimeoutSeconds: int(env, 'SWITCHYARD_SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 3600),
     trustProxy: bool(env, 'SWITCHYARD_TRUST_PROXY', false),
+    sandboxDays: int(env, 'SWITCHYARD_SANDBOX_DAYS', 14, 1, 3650),
+    fcm: fcm(env),
     externalIssuers: externalIssuers(env),
   };
 }

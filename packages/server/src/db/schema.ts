@@ -28,6 +28,12 @@ export interface Database {
   evaluation_counts: EvaluationCountsTable;
   oauth_clients: OAuthClientsTable;
   password_resets: PasswordResetsTable;
+  product_tours: ProductToursTable;
+  notifications: NotificationsTable;
+  device_tokens: DeviceTokensTable;
+  notification_deliveries: NotificationDeliveriesTable;
+  sandbox_subscriptions: SandboxSubscriptionsTable;
+  idempotency_keys: IdempotencyKeysTable;
 }
 
 export interface UsersTable {
@@ -371,4 +377,91 @@ export interface PasswordResetsTable {
   expires_at: string;
   /** Set when used, or when a newer reset or a password change superseded it. */
   used_at: string | null;
+}
+
+/** Whether a user has completed a product tour (`main-onboarding@v1`); no row means not yet. */
+export interface ProductToursTable {
+  id: number;
+  user_id: number;
+  tour_key: string;
+  completed: number;
+  completed_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One notification for one user (flag changes, admin messages). */
+export interface NotificationsTable {
+  id: number;
+  user_id: number;
+  /** The tenant it is about, if any. */
+  organization_id: number | null;
+  /** `system`, `flag_change`, … */
+  type: string;
+  title: string;
+  body: string | null;
+  icon: string | null;
+  action_type: string | null;
+  reference_id: string | null;
+  /** JSON object of string values, or null. */
+  data: string | null;
+  read_at: string | null;
+  created_at: string;
+}
+
+/** A device registered for push notifications; the token is unique (one device, one user). */
+export interface DeviceTokensTable {
+  id: number;
+  user_id: number;
+  token: string;
+  device_name: string | null;
+  /** `web`, `ios` or `android`. */
+  device_type: string;
+  created_at: string;
+  updated_at: string;
+  last_delivered_at: string | null;
+}
+
+/** The outcome of pushing one notification to one device. */
+export interface NotificationDeliveriesTable {
+  id: number;
+  notification_id: number;
+  /** Null once the device token was deleted. */
+  device_token_id: number | null;
+  /** `fcm`, or `none` when no push provider is configured. */
+  provider: string;
+  /** `delivered`, `failed` or `undelivered` (no provider). */
+  status: string;
+  provider_message_id: string | null;
+  error: string | null;
+  created_at: string;
+}
+
+/** Someone who asked for sandbox updates (`POST /api/v1/sandbox/subscribe`). */
+export interface SandboxSubscriptionsTable {
+  id: number;
+  organization_id: number;
+  user_id: number | null;
+  email: string;
+  name: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/**
+ * A claimed `Idempotency-Key`: looked up by SHA-256 of caller and key; the first response is kept
+ * encrypted with a key derived from the idempotency key itself, so the table alone reveals no
+ * response body (some carry secrets shown once).
+ */
+export interface IdempotencyKeysTable {
+  id: number;
+  lookup_hash: string;
+  /** SHA-256 of method, path and canonical body: a different request under the same key is refused. */
+  fingerprint: string;
+  /** `in_flight` or `completed`. */
+  state: string;
+  /** Encrypted `{status, contentType, body}`, once completed. */
+  response: string | null;
+  created_at: string;
+  expires_at: string;
 }
