@@ -34,6 +34,7 @@ import { clientTokenIdentifier } from './http/plugins/client-token-identifier.js
 import { oauthClientRoutes, oauthTokenRoutes } from './http/v1/oauth.routes.js';
 import { apiKeyRoutes } from './http/v1/api-keys.routes.js';
 import { toggleSmartlyPlugin, toggleSmartlyPrefix } from './http/togglesmartly/plugin.js';
+import { usageRoutes } from './http/v1/usage.routes.js';
 import { evaluatePath, evaluateRoutes } from './http/v1/evaluate.routes.js';
 
 declare module 'fastify' {
@@ -142,6 +143,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(flagEnvironmentRoutes);
   await app.register(ruleRoutes);
   await app.register(segmentRoutes);
+  await app.register(usageRoutes);
   // ToggleSmartly: its own auth (api_key in the body), limits and error body.
   await app.register(toggleSmartlyPlugin, { prefix: toggleSmartlyPrefix });
   await app.register(oauthClientRoutes);

@@ -38,6 +38,9 @@ import { ApiKeyMap } from './evaluation/api-key-map.js';
 import { EvaluationCounters } from './evaluation/evaluation-counters.js';
 import { EvaluationService } from './evaluation/evaluation-service.js';
 import { FlagValuesService } from './evaluation/flag-values-service.js';
+import { KyselyUsageStore } from './features/usage/usage-store.js';
+import { UsageService } from './features/usage/usage-service.js';
+import { selfHostedPlans } from './features/usage/plan-limits.js';
 import { KyselyApiKeyStore } from './features/api-keys/api-key-store.js';
 import { ApiKeyService } from './features/api-keys/api-key-service.js';
 import { KyselyTargetingStore } from './features/targeting/targeting-store.js';
@@ -106,6 +109,8 @@ export interface Services extends EngagementServices {
   evaluation: EvaluationService;
   /** Flag values by API key with no targeting context (ToggleSmartly's get-values), from memory. */
   flagValues: FlagValuesService;
+  /** Togul's `/usage`: evaluations per day, flag and environment, and resource counts against the plan's limits. */
+  usage: UsageService;
   /** `/projects/{id}/api-keys`: create (secret once), list, get, revoke. */
   apiKeys: ApiKeyService;
   /** Per-environment flag configuration (enable/disable, serves, targets, prerequisites) and ordered rules. */
@@ -173,6 +178,7 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
   const targeting = new TargetingService(db, projectAccess, targetingStore, segmentStore, audit, changes);
   const segments = new SegmentService(db, projectAccess, segmentStore, targetingStore, audit, changes);
   const apiKeys = new ApiKeyService(db, projectAccess, projectStore, apiKeyStore, audit, changes);
+  const usage = new UsageService(db, access, new KyselyUsageStore(), evaluationCounters, selfHostedPlans);
   const oauthClients = new OAuthClientService(db, access, new KyselyOAuthClientStore(), tokens, audit);
   const engagement = createEngagementServices(db);
   const readiness = new ReadinessRegistry();
@@ -181,7 +187,7 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
     await database.ping();
     return true;
   });
-  return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter(), changes, snapshots, apiKeyMap, evaluationCounters, evaluation, flagValues, apiKeys, targeting, segments, oauthClients, ...engagement };
+  return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter(), changes, snapshots, apiKeyMap, evaluationCounters, evaluation, flagValues, usage, apiKeys, targeting, segments, oauthClients, ...engagement };
 }
 
 /** Issue 5's platform and engagement services. */

@@ -34,6 +34,8 @@ export interface Database {
   notification_deliveries: NotificationDeliveriesTable;
   sandbox_subscriptions: SandboxSubscriptionsTable;
   idempotency_keys: IdempotencyKeysTable;
+  exports: ExportsTable;
+  deletion_requests: DeletionRequestsTable;
 }
 
 export interface UsersTable {
@@ -464,4 +466,42 @@ export interface IdempotencyKeysTable {
   response: string | null;
   created_at: string;
   expires_at: string;
+}
+
+/** A background export of an organisation (or one project): `pending` → `running` → `completed` | `failed`. */
+export interface ExportsTable {
+  id: number;
+  organization_id: number;
+  /** Null: the whole organisation. */
+  project_id: number | null;
+  requested_by: number | null;
+  status: string;
+  /** The finished export document (JSON), once `completed`. */
+  document: string | null;
+  /** Why it failed, once `failed` (no internals). */
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+}
+
+/** A requested erasure of an account or an organisation, carried out when `scheduled_for` passes. */
+export interface DeletionRequestsTable {
+  id: number;
+  /** `account` or `organization`. */
+  scope: string;
+  /** The user (account) or organisation to erase; cleared once erased. */
+  subject_id: number | null;
+  /** The organisation, for `organization` requests. */
+  organization_id: number | null;
+  /** Who asked; cleared once erased. */
+  requested_by: number | null;
+  /** `pending`, `cancelled`, `completed` or `failed`. */
+  status: string;
+  requested_at: string;
+  scheduled_for: string;
+  cancelled_at: string | null;
+  completed_at: string | null;
+  /** Why the erasure could not be done, once `failed`. */
+  failure: string | null;
 }

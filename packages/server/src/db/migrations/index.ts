@@ -4,6 +4,7 @@ import * as m0003 from './0003-organization-environments-and-projects.js';
 import * as m0005 from './0005-flags-targeting-and-keys.js';
 import * as m0007 from './0007-oauth-clients-and-password-resets.js';
 import * as m0008 from './0008-engagement-and-platform.js';
+import * as m0010 from './0010-exports-and-deletions.js';
 
 /**
  * Every migration, in order. Static imports (no directory scan) so the list is the same in the
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0005-flags-targeting-and-keys': m0005,
   '0007-oauth-clients-and-password-resets': m0007,
   '0008-engagement-and-platform': m0008,
+  '0010-exports-and-deletions': m0010,
 };
