@@ -31,11 +31,16 @@ import { segmentRoutes } from './http/v1/segments.routes.js';
 import { registerIdentify, sessionTokenIdentifier } from './http/plugins/identify.js';
 import { apiKeyIdentifier } from './http/plugins/api-key-identifier.js';
 import { clientTokenIdentifier } from './http/plugins/client-token-identifier.js';
+import { idTokenIdentifier } from './http/plugins/id-token-identifier.js';
+import { passwordRoutes } from './http/v1/password.routes.js';
 import { oauthClientRoutes, oauthTokenRoutes } from './http/v1/oauth.routes.js';
 import { apiKeyRoutes } from './http/v1/api-keys.routes.js';
+import { evaluatePath, evaluateRoutes } from './http/v1/evaluate.routes.js';
+import { tenantFlagRoutes } from './http/v1/tenant-flags.routes.js';
+import { tenantRoutes } from './http/v1/tenants.routes.js';
 import { toggleSmartlyPlugin, toggleSmartlyPrefix } from './http/togglesmartly/plugin.js';
 import { usageRoutes } from './http/v1/usage.routes.js';
-import { evaluatePath, evaluateRoutes } from './http/v1/evaluate.routes.js';
+import { flipswitchPlugin, flipswitchPrefix } from './http/flipswitch/plugin.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -120,6 +125,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerIdentify(app, [
     sessionTokenIdentifier(app.services.accounts, app.services.tokens),
     clientTokenIdentifier(app.services.oauthClients, app.services.tokens),
+    idTokenIdentifier(app.services.externalSignIn, app.services.tokens),
     apiKeyIdentifier(app.services.apiKeyMap),
   ]);
   if (owned) app.addHook('onClose', async () => database.close());
@@ -144,10 +150,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(ruleRoutes);
   await app.register(segmentRoutes);
   await app.register(usageRoutes);
-  // ToggleSmartly: its own auth (api_key in the body), limits and error body.
-  await app.register(toggleSmartlyPlugin, { prefix: toggleSmartlyPrefix });
+  await app.register(tenantFlagRoutes);
+  await app.register(tenantRoutes);
   await app.register(oauthClientRoutes);
   await app.register(oauthTokenRoutes);
+  await app.register(passwordRoutes);
+  // ToggleSmartly: its own auth (api_key in the body), limits and error body.
+  await app.register(toggleSmartlyPlugin, { prefix: toggleSmartlyPrefix });
+  // Flipswitch admin API: user bearer tokens, its own problem+json errors and not-found handling.
+  await app.register(flipswitchPlugin, { prefix: flipswitchPrefix });
   return app;
 }
 

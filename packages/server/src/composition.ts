@@ -47,8 +47,16 @@ import { KyselyTargetingStore } from './features/targeting/targeting-store.js';
 import { KyselySegmentStore } from './features/targeting/segment-store.js';
 import { TargetingService } from './features/targeting/targeting-service.js';
 import { SegmentService } from './features/targeting/segment-service.js';
+import { OrganizationEvaluationService } from './evaluation/organization-evaluation-service.js';
+import { TenantEnvironmentService } from './features/projects/tenant-environment-service.js';
+import { TenantUsageService } from './features/organizations/tenant-usage-service.js';
 import { KyselyOAuthClientStore } from './features/oauth-clients/oauth-client-store.js';
 import { OAuthClientService } from './features/oauth-clients/oauth-client-service.js';
+import { IdTokenVerifier } from './features/identity/id-token-verifier.js';
+import { KyselyExternalIdentityStore } from './features/identity/external-identity-store.js';
+import { ExternalSignInService } from './features/identity/external-sign-in-service.js';
+import { KyselyPasswordResetStore } from './features/identity/password-reset-store.js';
+import { PasswordService } from './features/identity/password-service.js';
 
 import { KyselyIdempotencyStore } from './features/idempotency/idempotency-store.js';
 import { IdempotencyService } from './features/idempotency/idempotency-service.js';
@@ -57,7 +65,7 @@ import { IdempotencyService } from './features/idempotency/idempotency-service.j
  * Every service the HTTP surfaces call, built once from the stores and collaborators they need.
  * This is the only place that wires implementations together.
  */
-export interface Services extends EngagementServices {
+export interface Services extends EngagementServices, TenantServices {
   config: Config;
   database: DatabaseHandle;
   organizations: OrganizationService;
@@ -119,6 +127,10 @@ export interface Services extends EngagementServices {
   segments: SegmentService;
   /** OAuth2 clients (secret once, hashed), the client-credentials grant, and machine-token actors. */
   oauthClients: OAuthClientService;
+  /** Sign-in with external OIDC / Firebase ID tokens (signup, login, signin/*) and ID tokens as bearer tokens. */
+  externalSignIn: ExternalSignInService;
+  /** Forgot / reset password (mailed single-use link) and changing one's own password. */
+  passwords: PasswordService;
 }
 
 /** Platform and engagement services (issue 5): idempotency keys, product tours, notifications, sandbox, platform admin. */
@@ -180,14 +192,21 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
   const apiKeys = new ApiKeyService(db, projectAccess, projectStore, apiKeyStore, audit, changes);
   const usage = new UsageService(db, access, new KyselyUsageStore(), evaluationCounters, selfHostedPlans);
   const oauthClients = new OAuthClientService(db, access, new KyselyOAuthClientStore(), tokens, audit);
+  const externalSignIn = new ExternalSignInService(db, new IdTokenVerifier(config.externalIssuers), new KyselyExternalIdentityStore(), userStore, new KyselySessionStore(), accounts, audit);
+  const passwords = new PasswordService(db, userStore, new KyselySessionStore(), new KyselyPasswordResetStore(), mailer, audit, config);
   const engagement = createEngagementServices(db);
+  const tenancy: TenantServices = {
+    organizationEvaluation: new OrganizationEvaluationService(projectAccess, snapshots, evaluation),
+    tenantEnvironments: new TenantEnvironmentService(db, access, organizationStore, projectStore, audit, changes),
+    tenantUsage: new TenantUsageService(db, access, organizationStore, projectStore, flagStore, evaluationCounters),
+  };
   const readiness = new ReadinessRegistry();
   readiness.register('snapshots', () => (snapshots.ready && apiKeyMap.ready ? true : 'loading snapshots and API keys'));
   readiness.register('database', async (): Promise<true> => {
     await database.ping();
     return true;
   });
-  return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter(), changes, snapshots, apiKeyMap, evaluationCounters, evaluation, flagValues, usage, apiKeys, targeting, segments, oauthClients, ...engagement };
+  return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter(), changes, snapshots, apiKeyMap, evaluationCounters, evaluation, flagValues, usage, apiKeys, targeting, segments, oauthClients, externalSignIn, passwords, ...engagement, ...tenancy };
 }
 
 /** Issue 5's platform and engagement services. */

@@ -147,6 +147,16 @@ export class EvaluationService {
     return flagKeys.map((k) => this.one(environment, k, context));
   }
 
+  /**
+   * Evaluates one flag in a snapshot the caller was already allowed to evaluate (bearer-token
+   * evaluation resolves it, see `OrganizationEvaluationService`); validated and counted like every
+   * other evaluation. A flag the snapshot lacks gives an `errorCode: FLAG_NOT_FOUND` result.
+   */
+  evaluateIn(environment: EnvironmentSnapshot, flagKey: string, context: Record<string, unknown> | undefined): FlagEvaluation {
+    this.checkContext(context);
+    return this.one(environment, flagKey, context);
+  }
+
   private one(environment: EnvironmentSnapshot, flagKey: string, context: Record<string, unknown> | undefined): FlagEvaluation {
     const why = environment.invalidFlags.size > 0 ? environment.invalidFlags.get(flagKey) : undefined;
     if (why !== undefined) return invalidResult(flagKey, why);

@@ -67,8 +67,17 @@ function checkContact(contact: string | null | undefined): string | null {
   return trimmed.length === 0 ? null : trimmed;
 }
 
+/**
+ * Runs after `OrganizationService.create` committed a new organisation, before it answers (e.g. the
+ * sandbox feature seeds a tenant created with `isSandbox: true` and sets its expiry). A hook that
+ * throws fails the request; the organisation stays.
+ */
+export type OrganizationCreatedHook = (organization: Organization, actor: Actor) => Promise<void>;
+
 /** Organisations: create (with their defaults), read, change, delete; who belongs to them. */
 export class OrganizationService {
+  private readonly createdHooks: OrganizationCreatedHook[] = [];
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly store: OrganizationStore,
@@ -130,14 +139,26 @@ export class OrganizationService {
     return org;
   }
 
-  /** `POST /organizations`: a signed-in user creates an organisation and becomes its admin. */
+  /** Adds a hook run after every `create` (in registration order). Composition wires them. */
+  onCreated(hook: OrganizationCreatedHook): void {
+    this.createdHooks.push(hook);
+  }
+
+  /**
+   * `POST /organizations`, `POST /tenants`: a signed-in user creates an organisation and becomes
+   * its admin. `isSandbox` is stored as given (IntelliToggle's tenants); what a sandbox gets
+   * besides (demo data, expiry) is up to the `onCreated` hooks, whose changes the answer shows.
+   */
   async create(actor: Actor, input: NewOrganization): Promise<OrganizationWithRole> {
     if (actor.kind !== 'user' || actor.userId === null) {
       if (actor.kind === 'user') throw new UnauthorizedError();
       throw new ForbiddenError('Only a signed-in user can create an organization');
     }
-    // Sandboxes are created by the sandbox feature, never directly.
-    const org = await this.createWithOwner(actor, { ...input, isSandbox: false }, actor.userId);
+    let org = await this.createWithOwner(actor, { ...input, isSandbox: input.isSandbox ?? false }, actor.userId);
+    if (this.createdHooks.length > 0) {
+      for (const hook of this.createdHooks) await hook(org, actor);
+      org = (await this.store.findById(this.db, org.id)) ?? org;
+    }
     return { organization: org, role: 'admin' };
   }
 

@@ -86,6 +86,8 @@ export interface OrganizationStore {
   insertEnvironmentTemplate(db: Db, environment: OrganizationEnvironment): Promise<void>;
   /** The default environment list in position order. */
   listEnvironmentTemplates(db: Db, organizationId: number): Promise<OrganizationEnvironment[]>;
+  /** Removes `key` from the default environment list; false when it was not there. */
+  deleteEnvironmentTemplate(db: Db, organizationId: number, key: string): Promise<boolean>;
 }
 
 type OrgRow = Database['organizations'];
@@ -328,5 +330,10 @@ export class KyselyOrganizationStore implements OrganizationStore {
       createdAt: r.created_at,
       updatedAt: r.updated_at,
     }));
+  }
+
+  async deleteEnvironmentTemplate(db: Db, organizationId: number, key: string): Promise<boolean> {
+    const result = await db.deleteFrom('organization_environments').where('organization_id', '=', organizationId).where('key', '=', key).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
   }
 }

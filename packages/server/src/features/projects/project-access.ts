@@ -106,6 +106,23 @@ export class ProjectAccessService {
     return out;
   }
 
+  /**
+   * `listAccessible`, but an actor who holds `permission` nowhere in the organisation — neither
+   * through the organisation role (or token scopes) nor in any project — is refused with
+   * `ForbiddenError` instead of getting an empty list. Organisation-wide routes (IntelliToggle's
+   * `/flags`) start here, so a token without `flags:read` is told so rather than shown nothing.
+   */
+  async requireAccessible(actor: Actor, permission: Permission, db: Db = this.db): Promise<ProjectAccess[]> {
+    const accessible = await this.listAccessible(actor, permission, db);
+    if (accessible.length === 0) {
+      const org = await this.access.requireMember(actor, actor.organizationId, db);
+      if (!org.permissions.has(permission)) {
+        throw new ForbiddenError(`You need the ${permission} permission to do this`, 'forbidden', { permission });
+      }
+    }
+    return accessible;
+  }
+
   private async find(actor: Actor, ref: ProjectRef, db: Db): Promise<Project | null> {
     const id = typeof ref === 'number' ? (Number.isSafeInteger(ref) && ref > 0 ? ref : null) : parseProjectId(ref);
     const orgId = actor.organizationId;
