@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { Actor } from '../../domain/actor.js';
-import { newId, nowIso } from '../../domain/ids.js';
+import { newId } from '../../domain/ids.js';
 
 /** One change worth remembering: who did what to which resource, with the fields before and after. */
 export interface AuditEntry {
@@ -17,6 +17,19 @@ export interface AuditEntry {
 /** Writes audit events; always called with the transaction of the change it records. */
 export interface AuditStore {
   record(trx: Kysely<Database> | Transaction<Database>, actor: Actor, entry: AuditEntry): Promise<void>;
+}
+
+let lastAuditMs = 0;
+
+/**
+ * The current time, but never earlier than or equal to the previous audit event's in this process:
+ * ids are random, so time alone orders a history, and two changes in one millisecond must still
+ * read back in the order they happened.
+ */
+export function monotonicNowIso(): string {
+  const now = Date.now();
+  lastAuditMs = now > lastAuditMs ? now : lastAuditMs + 1;
+  return new Date(lastAuditMs).toISOString();
 }
 
 /** Kysely implementation of `AuditStore`. */
@@ -35,7 +48,7 @@ export class KyselyAuditStore implements AuditStore {
         resource_id: entry.resourceId === null ? null : String(entry.resourceId),
         before: entry.before ? JSON.stringify(entry.before) : null,
         after: entry.after ? JSON.stringify(entry.after) : null,
-        created_at: nowIso(),
+        created_at: monotonicNowIso(),
       })
       .execute();
   }
