@@ -10,7 +10,7 @@ import { murmur3Prefix } from './murmur3.js';
 import { evaluateNative, NativeFlag, Serve } from './native.js';
 import { compileCondition, Segment, segmentCondition } from './operators.js';
 import type { Condition, ConditionScope } from './operators.js';
-import { deepFreeze, errorResult, valueResult } from './results.js';
+import { deepFreeze, errorResult, noValueResult, valueResult } from './results.js';
 import { CompiledFlag, Snapshot } from './snapshot.js';
 import { isEmptyTargeting, targetingEvaluator } from './targeting.js';
 import type {
@@ -338,11 +338,18 @@ function planEnvironment(
     issues.push({ path, message: 'must be an object' });
     return undefined;
   }
-  unknownKeys(raw, ['enabled', 'offVariation', 'targets', 'prerequisites', 'rules', 'defaultServe', 'targeting'], path, issues);
+  unknownKeys(raw, ['enabled', 'offVariation', 'defaultVariation', 'targets', 'prerequisites', 'rules', 'defaultServe', 'targeting'], path, issues);
   const enabled = raw['enabled'];
   if (typeof enabled !== 'boolean') issues.push({ path: `${path}.enabled`, message: 'must be a boolean' });
-  let offVariation = info.defaultVariation;
-  if (raw['offVariation'] !== undefined && variationAt(raw['offVariation'], `${path}.offVariation`)) offVariation = raw['offVariation'];
+  // null: no default (flagd without `defaultVariant`) — the fallthrough serves nothing.
+  let defaultVariation: string | null = info.defaultVariation;
+  if (raw['defaultVariation'] === null) defaultVariation = null;
+  else if (raw['defaultVariation'] !== undefined && variationAt(raw['defaultVariation'], `${path}.defaultVariation`)) defaultVariation = raw['defaultVariation'];
+  let offVariation: string | null = defaultVariation;
+  if (raw['offVariation'] === null) offVariation = null;
+  else if (raw['offVariation'] !== undefined && variationAt(raw['offVariation'], `${path}.offVariation`)) offVariation = raw['offVariation'];
+  const orNothing = (variant: string | null, reason: 'DEFAULT' | 'DISABLED', kind: ValueResult['kind']): EvaluationResult =>
+    variant === null ? noValueResult(key, reason, kind, metadata) : result(variant, reason, kind);
 
   // Individual targets.
   const targets = new Map<string, ValueResult>();
@@ -391,7 +398,7 @@ function planEnvironment(
   const ruleServes: Serve[] = [];
   let defaultServe: Serve | undefined;
   let inner: ((ctx: EvaluationContext) => EvaluationResult) | undefined;
-  const fallthrough = result(info.defaultVariation, 'DEFAULT', 'FALLTHROUGH');
+  const fallthrough = orNothing(defaultVariation, 'DEFAULT', 'FALLTHROUGH');
   const hasTargeting = raw['targeting'] !== undefined;
   if (hasTargeting) {
     if (raw['rules'] !== undefined || raw['defaultServe'] !== undefined) {
@@ -399,7 +406,7 @@ function planEnvironment(
     }
     try {
       const logic = isEmptyTargeting(raw['targeting']) ? undefined : compileLogic(raw['targeting'], key, `${path}.targeting`, scope.attributes);
-      inner = targetingEvaluator({ key, variants: variations, defaultVariant: info.defaultVariation, logic, metadata, staticReason: 'STATIC' });
+      inner = targetingEvaluator({ key, variants: variations, defaultVariant: defaultVariation ?? undefined, logic, metadata, staticReason: 'STATIC' });
     } catch (e) {
       issues.push(e instanceof LogicError ? { path: e.path, message: e.message } : { path: `${path}.targeting`, message: String(e) });
     }
@@ -444,23 +451,24 @@ function planEnvironment(
   const staticVariation =
     targets.size === 0 && prerequisites.length === 0 && ruleEnds.length === 0 && !hasTargeting
       ? ds === undefined
-        ? info.defaultVariation
+        ? (defaultVariation ?? undefined)
         : isObject(ds) && typeof ds['variation'] === 'string'
           ? ds['variation']
           : undefined
       : undefined;
   const build = (resolve: (k: string) => CompiledFlag): CompiledFlag => {
-    if (enabled !== true) {
-      const off = result(offVariation, 'DISABLED', 'OFF');
-      return fixedFlag(false, off);
-    }
+    if (enabled !== true) return fixedFlag(false, orNothing(offVariation, 'DISABLED', 'OFF'));
     if (staticVariation !== undefined) {
       return fixedFlag(true, result(staticVariation, 'STATIC', 'FALLTHROUGH'));
+    }
+    if (defaultVariation === null && targets.size === 0 && prerequisites.length === 0 && ruleEnds.length === 0 && !hasTargeting && ds === undefined) {
+      // Nothing configured and no default: flagd's value-less DEFAULT.
+      return fixedFlag(true, fallthrough);
     }
     const native = new NativeFlag(
       scope.attributes,
       prerequisites.map((p) => ({ flag: resolve(p.flag), variation: p.variation })),
-      result(offVariation, 'DEFAULT', 'PREREQUISITE_FAILED'),
+      orNothing(offVariation, 'DEFAULT', 'PREREQUISITE_FAILED'),
       targets.size > 0 ? targets : null,
       conditions,
       ruleEnds,

@@ -72,13 +72,13 @@ export class NativeFlag {
   constructor(
     readonly table: AttributeTable,
     readonly prerequisites: ReadonlyArray<{ flag: CompiledFlag; variation: string }>,
-    readonly failed: ValueResult,
+    readonly failed: EvaluationResult,
     readonly targets: ReadonlyMap<string, ValueResult> | null,
     readonly conditions: readonly Condition[],
     readonly ruleEnds: readonly number[],
     readonly ruleServes: readonly Serve[],
     readonly defaultServe: Serve | null,
-    readonly fallthrough: ValueResult,
+    readonly fallthrough: EvaluationResult,
     readonly inner: ((ctx: EvaluationContext) => EvaluationResult) | null,
   ) {}
 }

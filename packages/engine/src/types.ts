@@ -60,8 +60,20 @@ export interface FlagConfig {
 export interface FlagEnvironmentConfig {
   /** When false, the off variation is served with reason `DISABLED`. */
   enabled: boolean;
-  /** Served when disabled or when a prerequisite fails. Default: the flag's `defaultVariation`. */
-  offVariation?: string;
+  /**
+   * Served when disabled or when a prerequisite fails. Default: the environment's (or flag's)
+   * default variation. `null`: nothing is served — a disabled flag resolves with no value and
+   * reason `DISABLED` (flagd's `state: DISABLED`), a failed prerequisite with no value and reason
+   * `DEFAULT`; the caller's default applies.
+   */
+  offVariation?: string | null;
+  /**
+   * This environment's default variation, overriding the flag's `defaultVariation` (flagd's
+   * per-document `defaultVariant`). `null`: none — where the default would be served (no rule
+   * matched, targeting returned null, no targeting at all), the flag resolves with no value and
+   * reason `DEFAULT`; the caller's default applies.
+   */
+  defaultVariation?: string | null;
   /** Individual targets: targeting keys pinned to a variation. A key may appear only once. */
   targets?: TargetConfig[];
   /** Flags that must resolve to a given variation first; any failure serves the off variation. */
