@@ -199,20 +199,51 @@ export class AccountService {
    * Refused with `ForbiddenError('signup_disabled')` when sign-up is invite-only.
    */
   async signup(input: SignupInput): Promise<SignedIn> {
+    this.assertSignupOpen();
+    const prepared = await this.prepareAccount({ email: input.email, password: input.password, name: input.name ?? null, emailVerified: false });
+    return this.signupPrepared(prepared, { organizationName: input.organizationName ?? null });
+  }
+
+  private assertSignupOpen(): void {
     if (this.config.signup !== 'open') {
       throw new ForbiddenError('Sign-up is by invitation only on this server', 'signup_disabled');
     }
-    const email = normalizeEmail(input.email);
-    const name = cleanName(input.name);
-    const orgName = cleanName(input.organizationName) ?? this.defaultOrganizationName(name, email);
-    // Account and organisation in one transaction: a sign-up that fails leaves nothing behind.
-    const prepared = await this.prepareAccount({ email, password: input.password, name, emailVerified: false });
+  }
+
+  /**
+   * Sign-up from a prepared account (see `prepareAccount`): the account, its own organisation
+   * (the user its admin; named "<name>'s organization" unless given) and a session. `alongside`
+   * runs in the same transaction (e.g. linking an external identity), so a sign-up that fails
+   * leaves nothing behind. Refused with `ForbiddenError('signup_disabled')` when invite-only.
+   */
+  async signupPrepared(
+    prepared: PreparedAccount,
+    options: { organizationName?: string | null; alongside?: (trx: Transaction<Database>, user: User) => Promise<void> } = {},
+  ): Promise<SignedIn> {
+    this.assertSignupOpen();
+    const orgName = cleanName(options.organizationName) ?? this.defaultOrganizationName(prepared.name, prepared.email);
     const user = await this.db.transaction().execute(async (trx) => {
       const created = await this.createAccount(prepared, { trx });
       const self = this.userActor(created.id, null, null);
-      await this.organizations.createWithOwner(self, { name: orgName, primaryEmail: email, contactName: name }, created.id, trx);
+      await this.organizations.createWithOwner(self, { name: orgName, primaryEmail: prepared.email, contactName: prepared.name }, created.id, trx);
+      await options.alongside?.(trx, created);
       return created;
     });
+    const memberships = await this.organizations.membershipsOf(user.id);
+    return this.startSession(user, memberships, memberships[0]?.organizationId ?? null);
+  }
+
+  /**
+   * Starts a session for an account whose holder proved who they are another way (a verified
+   * external ID token): no password is checked. A deactivated or missing account is refused with
+   * `UnauthorizedError('invalid_credentials')`, as login refuses it.
+   */
+  async signInProven(userId: number): Promise<SignedIn> {
+    const found = await this.users.findById(this.db, userId);
+    if (!found || found.status !== 'active') throw invalidCredentials();
+    const now = nowIso();
+    await this.users.recordLogin(this.db, found.id, now);
+    const user = { ...found, lastLoginAt: now };
     const memberships = await this.organizations.membershipsOf(user.id);
     return this.startSession(user, memberships, memberships[0]?.organizationId ?? null);
   }
@@ -391,7 +422,7 @@ export class AccountService {
   }
 
   /** Super users are exactly the configured emails; a stored `super_user` elsewhere counts for nothing. */
-  private effectivePlatformRole(email: string, stored: string | null): PlatformRole | null {
+  effectivePlatformRole(email: string, stored: string | null): PlatformRole | null {
     if (this.config.superUserEmails.includes(email)) return 'super_user';
     if (stored === 'viewer' || stored === 'admin') return stored;
     return null;

@@ -35,6 +35,8 @@ export interface SessionStore {
   /** Revokes the session unless it already is; returns whether this call revoked it. */
   revokeSession(db: Db, id: number, reason: RevokeReason, at: string): Promise<boolean>;
   revokeSessionsOfUser(db: Db, userId: number, reason: RevokeReason, at: string): Promise<number>;
+  /** Revokes every live session of the user except `keepSessionId`; returns how many it revoked. */
+  revokeOtherSessionsOfUser(db: Db, userId: number, keepSessionId: number, reason: RevokeReason, at: string): Promise<number>;
   setSessionOrganization(db: Db, id: number, organizationId: number | null): Promise<void>;
   extendSession(db: Db, id: number, expiresAt: string): Promise<void>;
   insertRefreshToken(db: Db, token: RefreshTokenRecord): Promise<void>;
@@ -97,6 +99,17 @@ export class KyselySessionStore implements SessionStore {
       .updateTable('sessions')
       .set({ revoked_at: at, revoked_reason: reason })
       .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async revokeOtherSessionsOfUser(db: Db, userId: number, keepSessionId: number, reason: RevokeReason, at: string): Promise<number> {
+    const result = await db
+      .updateTable('sessions')
+      .set({ revoked_at: at, revoked_reason: reason })
+      .where('user_id', '=', userId)
+      .where('id', '!=', keepSessionId)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
     return Number(result.numUpdatedRows);

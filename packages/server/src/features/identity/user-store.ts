@@ -37,6 +37,7 @@ export interface UserStore {
   recordLogin(db: Db, id: number, at: string): Promise<void>;
   setStatus(db: Db, id: number, status: UserStatus, at: string): Promise<void>;
   setPasswordHash(db: Db, id: number, passwordHash: string | null, at: string): Promise<void>;
+  setEmailVerified(db: Db, id: number, at: string): Promise<void>;
 }
 
 type UserRow = Database['users'];
@@ -102,5 +103,9 @@ export class KyselyUserStore implements UserStore {
 
   async setPasswordHash(db: Db, id: number, passwordHash: string | null, at: string): Promise<void> {
     await db.updateTable('users').set({ password_hash: passwordHash, updated_at: at }).where('id', '=', id).execute();
+  }
+
+  async setEmailVerified(db: Db, id: number, at: string): Promise<void> {
+    await db.updateTable('users').set({ email_verified: 1, updated_at: at }).where('id', '=', id).execute();
   }
 }

@@ -1,9 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { NotFoundError } from '../../domain/errors.js';
+import { NotFoundError, ValidationError } from '../../domain/errors.js';
+import { signInProviders } from '../../features/identity/external-sign-in-service.js';
 import { requireUser } from '../plugins/identify.js';
 import { toMeBody, toSignedInBody } from './auth.mappers.js';
 import {
+  FederatedSignInBody,
   JwksSchema,
   LoginBody,
   MeSchema,
@@ -22,10 +24,19 @@ const tags = ['auth'];
 const problems = (...statuses: number[]) =>
   Object.fromEntries([400, 429, ...statuses].map((s) => [s, ProblemSchema])) as Record<number, typeof ProblemSchema>;
 
+/** The fields a password sign-up or login needs when no `idToken` is sent: 422 naming each missing one. */
+function required<T extends Record<string, unknown>, K extends keyof T & string>(body: T, keys: readonly K[]): T & Record<K, string> {
+  const missing = keys.filter((k) => typeof body[k] !== 'string');
+  if (missing.length > 0) {
+    throw new ValidationError(`Invalid body: ${missing.map((k) => `${k} is required`).join('; ')} (or send idToken)`, Object.fromEntries(missing.map((k) => [k, 'is required'])));
+  }
+  return body as T & Record<K, string>;
+}
+
 /** `/api/v1/auth/*`: sign-up, login, token refresh, logout, me, switch organisation; and the JWKS. */
 export const authRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  const { accounts, tokens } = app.services;
+  const { accounts, tokens, externalSignIn } = app.services;
 
   // Responses carrying tokens or account data must not be cached in between (RFC 6749 §5.1);
   // this plugin is encapsulated, so the hook covers only these routes.
@@ -37,13 +48,25 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
     schema: {
       operationId: 'signup',
       tags,
-      summary: 'Create an account and its own organisation, and sign in',
+      summary: 'Create an account and its own organisation, and sign in; with idToken, bootstrap an external (OIDC/Firebase) account (200 when it already existed)',
       body: SignupBody,
-      response: { 201: SignedInSchema, ...problems(403, 409, 422) },
+      response: { 200: SignedInSchema, 201: SignedInSchema, ...problems(401, 403, 409, 422, 503) },
     },
   }, async (request, reply) => {
     const b = request.body;
-    const result = await accounts.signup({ email: b.email, password: b.password, name: b.name ?? null, organizationName: b.organizationName ?? null });
+    if (b.idToken !== undefined) {
+      const { signedIn, created } = await externalSignIn.signIn({
+        idToken: b.idToken,
+        provider: null,
+        email: b.email ?? null,
+        password: b.password ?? null,
+        name: b.name ?? null,
+        organizationName: b.organizationName ?? null,
+      });
+      return reply.status(created ? 201 : 200).send(toSignedInBody(signedIn, created ? 'Signup successful' : 'Login successful'));
+    }
+    const p = required(b, ['email', 'password']);
+    const result = await accounts.signup({ email: p.email, password: p.password, name: b.name ?? null, organizationName: b.organizationName ?? null });
     return reply.status(201).send(toSignedInBody(result, 'Signup successful'));
   });
 
@@ -51,11 +74,33 @@ export const authRoutes: FastifyPluginAsync = async (root) => {
     schema: {
       operationId: 'login',
       tags,
-      summary: 'Sign in with email and password',
+      summary: 'Sign in with email and password, or with an external ID token (idToken; the first sign-in creates the account)',
       body: LoginBody,
-      response: { 200: SignedInSchema, ...problems(401, 422) },
+      response: { 200: SignedInSchema, ...problems(401, 403, 422, 503) },
     },
-  }, async (request) => toSignedInBody(await accounts.login(request.body), 'Login successful'));
+  }, async (request) => {
+    const b = request.body;
+    if (b.idToken !== undefined) return toSignedInBody((await externalSignIn.signIn({ idToken: b.idToken, provider: null })).signedIn, 'Login successful');
+    return toSignedInBody(await accounts.login(required(b, ['email', 'password'])), 'Login successful');
+  });
+
+  for (const provider of signInProviders) {
+    app.post(`/api/v1/auth/signin/${provider}`, {
+      schema: {
+        operationId: `signInWith${provider[0]!.toUpperCase()}${provider.slice(1)}`,
+        tags,
+        summary: `Sign in with a ${provider} account: an ID token of the configured OIDC issuer or Firebase project (the first sign-in creates the account)`,
+        body: FederatedSignInBody,
+        response: { 200: SignedInSchema, ...problems(401, 403, 422, 503) },
+      },
+    }, async (request) => {
+      const b = request.body;
+      if (b.providerName !== undefined && b.providerName.trim().toLowerCase() !== provider) {
+        throw new ValidationError(`providerName must be ${provider} on this route`, { providerName: `must be ${provider} (or left out) on /signin/${provider}` });
+      }
+      return toSignedInBody((await externalSignIn.signIn({ idToken: b.idToken, provider })).signedIn, 'Login successful');
+    });
+  }
 
   app.post('/api/v1/auth/refresh-token', {
     schema: {

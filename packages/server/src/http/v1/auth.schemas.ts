@@ -2,18 +2,35 @@ import { Type } from 'typebox';
 
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
-/** `POST /api/v1/auth/signup`. Rules (length, email shape) are the service's; these are bounds. */
+const IdToken = Type.String({ minLength: 1, maxLength: 16384, description: 'An ID token (JWT) of a configured OIDC issuer or Firebase project' });
+
+/**
+ * `POST /api/v1/auth/signup`. Rules (length, email shape) are the service's; these are bounds.
+ * Without `idToken`, `email` and `password` are required; with it, both are optional (`email`
+ * must then be the token's, `password` becomes the new account's).
+ */
 export const SignupBody = Type.Object({
-  email: Type.String({ maxLength: 320, description: 'Trimmed and lower-cased before use' }),
-  password: Type.String({ maxLength: 1024, description: 'At least 8 characters' }),
+  email: Type.Optional(Type.String({ maxLength: 320, description: 'Trimmed and lower-cased before use' })),
+  password: Type.Optional(Type.String({ maxLength: 1024, description: 'At least 8 characters' })),
+  idToken: Type.Optional(IdToken),
   name: Type.Optional(nullable(Type.String({ maxLength: 200 }))),
   organizationName: Type.Optional(nullable(Type.String({ maxLength: 200, description: "Defaults to \"<name>'s organization\"" }))),
 });
 
-/** `POST /api/v1/auth/login`. No length rule here: a short wrong password is just wrong (401). */
+/**
+ * `POST /api/v1/auth/login`: `{email, password}` or `{idToken}`. No length rule here: a short
+ * wrong password is just wrong (401).
+ */
 export const LoginBody = Type.Object({
-  email: Type.String({ maxLength: 320 }),
-  password: Type.String({ maxLength: 1024 }),
+  email: Type.Optional(Type.String({ maxLength: 320 })),
+  password: Type.Optional(Type.String({ maxLength: 1024 })),
+  idToken: Type.Optional(IdToken),
+});
+
+/** `POST /api/v1/auth/signin/{provider}`. */
+export const FederatedSignInBody = Type.Object({
+  idToken: IdToken,
+  providerName: Type.Optional(Type.String({ maxLength: 50, description: 'When given, the provider of the path (google, github, microsoft)' })),
 });
 
 /** `POST /api/v1/auth/refresh-token`. */
@@ -52,6 +69,18 @@ export const SignedInSchema = Type.Object({
     refreshToken: Type.String(),
     tokenType: Type.Literal('Bearer'),
     expiresIn: Type.Integer({ description: 'Access-token lifetime in seconds' }),
+    pendingDeletion: Type.Optional(
+      nullable(
+        Type.Object(
+          {
+            scope: Type.Union([Type.Literal('account'), Type.Literal('organization')]),
+            scheduledFor: Type.String({ format: 'date-time' }),
+            organizationId: nullable(Type.String({ description: 'tenant_…, for an organisation' })),
+          },
+          { description: 'Login: a pending deletion of the account, or of an organisation of the user (the soonest); null when none' },
+        ),
+      ),
+    ),
   }),
 });
 
