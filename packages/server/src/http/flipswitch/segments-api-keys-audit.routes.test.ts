@@ -50,7 +50,7 @@ describe.each(testDialects())('Flipswitch segments, API keys and audit log on %s
       const body = expectProblem(await req('POST', segments(), c.owner, payload), 422, 'validation_failed');
       expect(Object.keys(body.errors ?? {}), JSON.stringify(payload)).toEqual([field]);
     }
-    expectProblem(await req('POST', segments(), c.owner, { key: 'beta-users', name: 'Again' }), 409);
+    expectProblem(await req('POST', segments(), c.owner, { key: 'beta-users', name: 'Again' }), 409, 'segment_exists');
     expectProblem(await req('POST', segments(), c.viewer, { key: 'viewer-seg', name: 'V' }), 403, 'forbidden');
     expectProblem(await req('POST', segments(c.strangerProjectId), c.owner, { key: 'theirs', name: 'T' }), 404);
     expectProblem(await req('GET', segments(c.strangerProjectId), c.owner), 404);
