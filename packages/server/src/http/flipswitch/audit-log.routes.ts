@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AuditLogFilter } from '../../features/audit/audit-query-service.js';
 import { requireUser } from '../plugins/identify.js';
-import { parseUserId, pathId } from './ids.js';
+import { pathId } from './ids.js';
 import { toAuditEntryBody } from './mappers.js';
 import { listPage, totalCountHeader } from './paging.js';
 import { problems } from './problem.js';
@@ -26,9 +26,10 @@ export const auditLogRoutes: FastifyPluginAsync = async (root) => {
   }, async (request, reply) => {
     const q = request.query;
     const filter: AuditLogFilter = {};
-    // A flag id names the flag's events even after it was deleted; an id past 2^53 names nothing.
-    if (q.flagId !== undefined) filter.flag = Number.isSafeInteger(Number(q.flagId)) ? `flag_${q.flagId}` : 'flag_0';
-    if (q.userId !== undefined) filter.userId = parseUserId(q.userId) ?? 0;
+    // A flag id names the flag's events even after it was deleted. Ids past 2^53 (the schema lets
+    // 16 digits through) stay past it when read as numbers, so they match nothing, as they should.
+    if (q.flagId !== undefined) filter.flag = `flag_${q.flagId}`;
+    if (q.userId !== undefined) filter.userId = Number(q.userId.replace(/^user-/, ''));
     const page = await auditQuery.projectLog(requireUser(request), pathId(request.params.projectId, 'Project'), filter, listPage(q, 50));
     reply.header(totalCountHeader, String(page.total));
     return page.items.map(toAuditEntryBody);

@@ -16,14 +16,6 @@ export function formatOrganizationId(id: number | null): string | null {
   return id === null ? null : `org-${id}`;
 }
 
-/** `user-123` or `123` → 123; null for anything else. */
-export function parseUserId(raw: string): number | null {
-  const digits = raw.startsWith('user-') ? raw.slice(5) : raw;
-  if (!/^[1-9]\d{0,15}$/.test(digits)) return null;
-  const n = Number(digits);
-  return Number.isSafeInteger(n) ? n : null;
-}
-
 /** A path id: a positive integer of at most 16 digits; anything else is a 400 naming the parameter. */
 export const PathId = (description: string) => Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: `${description} (a positive integer)` });
 

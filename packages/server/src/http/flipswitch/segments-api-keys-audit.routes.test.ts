@@ -137,7 +137,9 @@ describe.each(testDialects())('Flipswitch segments, API keys and audit log on %s
       expect(items.length).toBeGreaterThan(0);
       expect(new Set(items.map((e) => e.userId))).toEqual(new Set([`user-${c.projectAdmin.userId}`]));
     }
-    expect((await t.app.inject({ method: 'GET', url: `${url}?flagId=12345`, headers: as(c.owner) })).json()).toEqual([]);
+    for (const q of ['flagId=12345', 'flagId=9999999999999999', 'userId=user-9999999999999999', 'userId=12345']) {
+      expect((await t.app.inject({ method: 'GET', url: `${url}?${q}`, headers: as(c.owner) })).json(), q).toEqual([]);
+    }
     for (const [query, param] of [['limit=0', 'limit'], ['limit=abc', 'limit'], ['limit=1001', 'limit'], ['offset=-1', 'offset'], ['flagId=dark-mode', 'flagId'], ['userId=usr_1', 'userId'], ['color=red', 'color']] as const) {
       const body = expectProblem(await t.app.inject({ method: 'GET', url: `${url}?${query}`, headers: as(c.owner) }), 400, 'bad_request');
       expect(Object.keys(body.errors ?? {}), query).toEqual([param]);
