@@ -13,6 +13,10 @@ import { installOpenApi } from './http/plugins/openapi.js';
 import { installRequestMetrics } from './http/plugins/request-metrics.js';
 import { installRateLimit } from './http/plugins/rate-limit.js';
 import { installIdempotency } from './http/plugins/idempotency.js';
+import { productTourRoutes } from './http/v1/product-tours.routes.js';
+import { notificationRoutes } from './http/v1/notifications.routes.js';
+import { sandboxRoutes } from './http/v1/sandbox.routes.js';
+import { platformAdminRoutes } from './http/v1/platform-admin.routes.js';
 import { installLegacyAliasHeaders, LegacyAliases } from './http/plugins/legacy-aliases.js';
 import { notFoundHandler } from './http/v1/not-found.js';
 import { operationsRoutes } from './http/v1/operations.routes.js';
@@ -80,6 +84,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       sendProblem(reply.header('X-Request-Id', request.id), toProblem(error, request));
     },
     bodyLimit: 1024 * 1024,
+    // Device tokens (FCM's are ~160 characters, some longer) are a path parameter.
+    routerOptions: { maxParamLength: 600 },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : `req_${randomUUID().replace(/-/g, '')}`;
@@ -129,6 +135,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     apiKeyIdentifier(app.services.apiKeyMap),
   ]);
   if (owned) app.addHook('onClose', async () => database.close());
+  // Queued notifications and pushes finish first (onClose hooks run last-added first).
+  app.addHook('onClose', async () => app.services.notifications.idle());
   await startEvaluation(app);
 
   app.setErrorHandler(v1ErrorHandler);
@@ -149,6 +157,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(flagEnvironmentRoutes);
   await app.register(ruleRoutes);
   await app.register(segmentRoutes);
+  await app.register(productTourRoutes);
+  await app.register(notificationRoutes);
+  await app.register(sandboxRoutes);
+  await app.register(platformAdminRoutes);
   await app.register(usageRoutes);
   await app.register(tenantFlagRoutes);
   await app.register(tenantRoutes);

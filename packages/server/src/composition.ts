@@ -60,6 +60,22 @@ import { PasswordService } from './features/identity/password-service.js';
 
 import { KyselyIdempotencyStore } from './features/idempotency/idempotency-store.js';
 import { IdempotencyService } from './features/idempotency/idempotency-service.js';
+import { KyselyProductTourStore } from './features/engagement/product-tour-store.js';
+import { ProductTourService } from './features/engagement/product-tour-service.js';
+import { KyselyNotificationStore } from './features/engagement/notification-store.js';
+import { NotificationService } from './features/engagement/notification-service.js';
+import { FcmPushSender, UndeliveredPushSender } from './features/engagement/push-sender.js';
+import { KyselySandboxStore } from './features/engagement/sandbox-store.js';
+import { SandboxService } from './features/engagement/sandbox-service.js';
+import { KyselyPlatformStore } from './features/platform/platform-store.js';
+import { PlatformAdminService } from './features/platform/platform-admin-service.js';
+import type { AuditStore } from './features/audit/audit-store.js';
+import type { OrganizationStore } from './features/organizations/organization-store.js';
+import type { ProjectStore } from './features/projects/project-store.js';
+import type { FlagStore } from './features/flags/flag-store.js';
+import type { TargetingStore } from './features/targeting/targeting-store.js';
+import type { SegmentStore } from './features/targeting/segment-store.js';
+import type { UserStore } from './features/identity/user-store.js';
 
 /**
  * Every service the HTTP surfaces call, built once from the stores and collaborators they need.
@@ -137,6 +153,30 @@ export interface Services extends EngagementServices, TenantServices {
 export interface EngagementServices {
   /** `Idempotency-Key` claims and stored first responses (the idempotency plugin's). */
   idempotency: IdempotencyService;
+  /** `/users/{userId}/product-tours/{tourKey}`: a user's own tours (platform admins: anyone's). */
+  productTours: ProductTourService;
+  /** The caller's notifications and push devices; admin sends; flag-change notifications (change bus). */
+  notifications: NotificationService;
+  /** Sandbox tenants: seeding on creation (`organizations.onCreated`), status, indicators, reset, subscriptions. */
+  sandbox: SandboxService;
+  /** `/admin/…`: platform users and roles, platform invitations, every tenant. */
+  platformAdmin: PlatformAdminService;
+}
+
+/** What the engagement services need from the rest of the composition. */
+interface EngagementDependencies {
+  access: AccessService;
+  audit: AuditStore;
+  changes: ChangeBus;
+  evaluationCounters: EvaluationCounters;
+  mailer: Mailer;
+  organizations: OrganizationService;
+  users: UserStore;
+  organizationStore: OrganizationStore;
+  projectStore: ProjectStore;
+  flagStore: FlagStore;
+  targetingStore: TargetingStore;
+  segmentStore: SegmentStore;
 }
 
 /** IntelliToggle's tenant-level services (issue 5, flags and tenants). */
@@ -194,7 +234,7 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
   const oauthClients = new OAuthClientService(db, access, new KyselyOAuthClientStore(), tokens, audit);
   const externalSignIn = new ExternalSignInService(db, new IdTokenVerifier(config.externalIssuers), new KyselyExternalIdentityStore(), userStore, new KyselySessionStore(), accounts, audit);
   const passwords = new PasswordService(db, userStore, new KyselySessionStore(), new KyselyPasswordResetStore(), mailer, audit, config);
-  const engagement = createEngagementServices(db);
+  const engagement = createEngagementServices(config, db, { access, audit, changes, evaluationCounters, mailer, organizations, users: userStore, organizationStore, projectStore, flagStore, targetingStore, segmentStore });
   const tenancy: TenantServices = {
     organizationEvaluation: new OrganizationEvaluationService(projectAccess, snapshots, evaluation),
     tenantEnvironments: new TenantEnvironmentService(db, access, organizationStore, projectStore, audit, changes),
@@ -210,7 +250,15 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
 }
 
 /** Issue 5's platform and engagement services. */
-function createEngagementServices(db: DatabaseHandle['db']): EngagementServices {
+function createEngagementServices(config: Config, db: DatabaseHandle['db'], d: EngagementDependencies): EngagementServices {
   const idempotency = new IdempotencyService(db, new KyselyIdempotencyStore(), undefined, undefined, (error) => console.error('could not purge expired idempotency keys', error));
-  return { idempotency };
+  const productTours = new ProductTourService(db, new KyselyProductTourStore(), d.users);
+  const push = config.fcm ? new FcmPushSender(config.fcm) : new UndeliveredPushSender();
+  const notifications = new NotificationService(db, new KyselyNotificationStore(), d.users, d.organizationStore, d.projectStore, d.flagStore, d.access, push, (error, what) => console.error(`${what} failed`, error));
+  // Flag changes notify in the background: the listener only queues, so writes do not wait for it.
+  d.changes.subscribe((change) => notifications.onConfigChange(change));
+  const sandbox = new SandboxService(db, d.access, new KyselySandboxStore(), d.organizationStore, d.projectStore, d.flagStore, d.targetingStore, d.segmentStore, d.evaluationCounters, d.audit, d.changes, config);
+  d.organizations.onCreated((organization, actor) => sandbox.onOrganizationCreated(organization, actor));
+  const platformAdmin = new PlatformAdminService(db, d.access, new KyselyPlatformStore(), d.users, new KyselySessionStore(), d.mailer, d.audit, config);
+  return { idempotency, productTours, notifications, sandbox, platformAdmin };
 }

@@ -11,6 +11,8 @@ export interface ConfigChange {
   action: 'created' | 'updated' | 'deleted';
   /** The flag, segment or environment key, or the API key id; null when not applicable. */
   key: string | null;
+  /** The user whose write it was, when a user's (so notifications skip them); absent or null otherwise. */
+  actorUserId?: number | null;
 }
 
 /** Receives every change; awaited in subscription order before `publish` returns. */

@@ -393,7 +393,7 @@ export class FlagService {
       if (isUniqueViolation(err)) throw flagKeyTaken(key);
       throw err;
     }
-    await this.publish(created.project, key, 'created');
+    await this.publish(created.project, key, 'created', actor);
     return created.view;
   }
 
@@ -489,7 +489,7 @@ export class FlagService {
       });
       return { project: access.project, flag };
     });
-    await this.publish(project, flag.key, 'deleted');
+    await this.publish(project, flag.key, 'deleted', actor);
     return flag.id;
   }
 
@@ -618,7 +618,7 @@ export class FlagService {
           });
           return { project, changed: true, view: await this.load(trx, fresh, options.environment) };
         });
-        if (result.changed) await this.publish(result.project, result.view.flag.key, 'updated');
+        if (result.changed) await this.publish(result.project, result.view.flag.key, 'updated', actor);
         return result.view;
       } catch (err) {
         if (err instanceof StaleVersion) {
@@ -737,8 +737,8 @@ export class FlagService {
     return { flag, defaultValue: def ? def.value : null, enabled, environment: env };
   }
 
-  private async publish(project: Project, key: string, action: 'created' | 'updated' | 'deleted'): Promise<void> {
-    await this.changes.publish({ organizationId: project.organizationId, projectId: project.id, environmentIds: 'all', entity: 'flag', action, key });
+  private async publish(project: Project, key: string, action: 'created' | 'updated' | 'deleted', actor: Actor): Promise<void> {
+    await this.changes.publish({ organizationId: project.organizationId, projectId: project.id, environmentIds: 'all', entity: 'flag', action, key, actorUserId: actor.userId });
   }
 }
 

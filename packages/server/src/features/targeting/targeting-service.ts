@@ -656,6 +656,7 @@ export class TargetingService {
             entity: 'flag',
             action: 'updated',
             key: flag.key,
+            actorUserId: actor.userId,
           };
           return { result: this.view(project, flag, environment, next, p.rules), change };
         });
