@@ -44,6 +44,8 @@ import { tenantFlagRoutes } from './http/v1/tenant-flags.routes.js';
 import { tenantRoutes } from './http/v1/tenants.routes.js';
 import { toggleSmartlyPlugin, toggleSmartlyPrefix } from './http/togglesmartly/plugin.js';
 import { usageRoutes } from './http/v1/usage.routes.js';
+import { exportRoutes } from './http/v1/exports.routes.js';
+import { accountDeletionRoutes } from './http/v1/account-deletion.routes.js';
 import { flipswitchPlugin, flipswitchPrefix } from './http/flipswitch/plugin.js';
 
 declare module 'fastify' {
@@ -138,6 +140,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // Queued notifications and pushes finish first (onClose hooks run last-added first).
   app.addHook('onClose', async () => app.services.notifications.idle());
   await startEvaluation(app);
+  await startLifecycleJobs(app);
 
   app.setErrorHandler(v1ErrorHandler);
   app.setNotFoundHandler(notFoundHandler(routes));
@@ -162,6 +165,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(sandboxRoutes);
   await app.register(platformAdminRoutes);
   await app.register(usageRoutes);
+  await app.register(exportRoutes);
+  await app.register(accountDeletionRoutes);
   await app.register(tenantFlagRoutes);
   await app.register(tenantRoutes);
   await app.register(oauthClientRoutes);
@@ -213,5 +218,24 @@ function installShutdownGate(app: FastifyInstance): void {
   app.addHook('onSend', (_request, reply, payload, done) => {
     if (readiness.shuttingDown) reply.header('Connection', 'close');
     done(null, payload);
+  });
+}
+
+/** How often the deletion job looks for erasures whose grace period has ended. */
+const deletionJobMs = 60_000;
+
+/**
+ * Togul's background work: export jobs left pending by a restart are resumed (and ones left
+ * running failed); the deletion job runs on an interval timer. Both stop on close — before the
+ * database closes (onClose hooks run last-added first) — waiting for work in progress.
+ */
+async function startLifecycleJobs(app: FastifyInstance): Promise<void> {
+  const { exports, accountDeletions } = app.services;
+  exports.useLogger(app.log);
+  accountDeletions.useLogger(app.log);
+  await exports.resume();
+  accountDeletions.start(deletionJobMs);
+  app.addHook('onClose', async () => {
+    await Promise.all([exports.stop(), accountDeletions.stop()]);
   });
 }

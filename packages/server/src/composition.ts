@@ -41,6 +41,11 @@ import { FlagValuesService } from './evaluation/flag-values-service.js';
 import { KyselyUsageStore } from './features/usage/usage-store.js';
 import { UsageService } from './features/usage/usage-service.js';
 import { selfHostedPlans } from './features/usage/plan-limits.js';
+import { KyselyExportStore } from './features/exports/export-store.js';
+import { ExportService } from './features/exports/export-service.js';
+import { ImportService } from './features/exports/import-service.js';
+import { KyselyDeletionStore } from './features/account-deletion/deletion-store.js';
+import { AccountDeletionService } from './features/account-deletion/account-deletion-service.js';
 import { KyselyApiKeyStore } from './features/api-keys/api-key-store.js';
 import { ApiKeyService } from './features/api-keys/api-key-service.js';
 import { KyselyTargetingStore } from './features/targeting/targeting-store.js';
@@ -135,6 +140,12 @@ export interface Services extends EngagementServices, TenantServices {
   flagValues: FlagValuesService;
   /** Togul's `/usage`: evaluations per day, flag and environment, and resource counts against the plan's limits. */
   usage: UsageService;
+  /** Togul's `/exports`: background export jobs of an organisation or project, and their documents. */
+  exports: ExportService;
+  /** Togul's `/imports`: applies an export document (dry run or one transaction). */
+  imports: ImportService;
+  /** Togul's `/account-deletion`: requests with a grace period, and the erasure job (`runDue`). */
+  accountDeletions: AccountDeletionService;
   /** `/projects/{id}/api-keys`: create (secret once), list, get, revoke. */
   apiKeys: ApiKeyService;
   /** Per-environment flag configuration (enable/disable, serves, targets, prerequisites) and ordered rules. */
@@ -217,7 +228,9 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
   const auditQuery = new AuditQueryService(db, projectAccess, flags, flagStore, new KyselyAuditQueryStore());
   const tokens = new TokenService(db, database.dialect, new KyselySigningKeyStore(), audit, config.publicUrl);
   const userStore = new KyselyUserStore();
+  const accountDeletions = new AccountDeletionService(db, access, new KyselyDeletionStore(), audit, changes, config.deletionGraceDays);
   const accounts = new AccountService(db, userStore, new KyselySessionStore(), new KyselyCallerStore(), tokens, organizations, audit, config);
+  accounts.usePendingDeletions(accountDeletions);
   const outbox = new KyselyMailOutboxStore();
   const mailer = config.smtpUrl ? new SmtpMailer(db, outbox, config.smtpUrl, config.mailFrom) : new OutboxMailer(db, outbox);
   const members = new MemberService(db, access, organizationStore, audit);
@@ -231,6 +244,9 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
   const segments = new SegmentService(db, projectAccess, segmentStore, targetingStore, audit, changes);
   const apiKeys = new ApiKeyService(db, projectAccess, projectStore, apiKeyStore, audit, changes);
   const usage = new UsageService(db, access, new KyselyUsageStore(), evaluationCounters, selfHostedPlans);
+  const exportStore = new KyselyExportStore();
+  const exports = new ExportService(db, database.dialect, access, projectAccess, exportStore, audit);
+  const imports = new ImportService(db, access, exportStore, audit, changes);
   const oauthClients = new OAuthClientService(db, access, new KyselyOAuthClientStore(), tokens, audit);
   const externalSignIn = new ExternalSignInService(db, new IdTokenVerifier(config.externalIssuers), new KyselyExternalIdentityStore(), userStore, new KyselySessionStore(), accounts, audit);
   const passwords = new PasswordService(db, userStore, new KyselySessionStore(), new KyselyPasswordResetStore(), mailer, audit, config);
@@ -246,7 +262,7 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
     await database.ping();
     return true;
   });
-  return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter(), changes, snapshots, apiKeyMap, evaluationCounters, evaluation, flagValues, usage, apiKeys, targeting, segments, oauthClients, externalSignIn, passwords, ...engagement, ...tenancy };
+  return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter(), changes, snapshots, apiKeyMap, evaluationCounters, evaluation, flagValues, usage, exports, imports, accountDeletions, apiKeys, targeting, segments, oauthClients, externalSignIn, passwords, ...engagement, ...tenancy };
 }
 
 /** Issue 5's platform and engagement services. */

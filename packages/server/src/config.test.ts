@@ -92,6 +92,9 @@ describe('loadConfig', () => {
     expect(loadConfig({ HOST: '[::1]' }).host).toBe('::1');
     expect(loadConfig({ HOST: 'localhost' }).host).toBe('localhost');
     expect(loadConfig({ SWITCHYARD_TRUST_PROXY: '0' }).trustProxy).toBe(false);
+    expect(loadConfig({}).deletionGraceDays).toBe(14);
+    expect(loadConfig({ SWITCHYARD_DELETION_GRACE_DAYS: '0' }).deletionGraceDays).toBe(0);
+    expect(loadConfig({ SWITCHYARD_DELETION_GRACE_DAYS: '30' }).deletionGraceDays).toBe(30);
   });
 
   // One row per bad value: the variable that must be named, and the environment that is wrong.
@@ -127,6 +130,9 @@ describe('loadConfig', () => {
     ['SWITCHYARD_SHUTDOWN_TIMEOUT_SECONDS', { SWITCHYARD_SHUTDOWN_TIMEOUT_SECONDS: '0' }],
     ['SWITCHYARD_SHUTDOWN_TIMEOUT_SECONDS', { SWITCHYARD_SHUTDOWN_TIMEOUT_SECONDS: '10s' }],
     ['SWITCHYARD_TRUST_PROXY', { SWITCHYARD_TRUST_PROXY: 'maybe' }],
+    ['SWITCHYARD_DELETION_GRACE_DAYS', { SWITCHYARD_DELETION_GRACE_DAYS: 'two weeks' }],
+    ['SWITCHYARD_DELETION_GRACE_DAYS', { SWITCHYARD_DELETION_GRACE_DAYS: '-1' }],
+    ['SWITCHYARD_DELETION_GRACE_DAYS', { SWITCHYARD_DELETION_GRACE_DAYS: '3651' }],
   ];
 
   it.each(bad)('names %s when it is bad (%j)', (variable, env) => {

@@ -31,6 +31,8 @@ export interface Config {
   shutdownTimeoutSeconds: number;
   /** Trust `X-Forwarded-For`/`-Proto` from a reverse proxy (client IP for rate limits and logs). */
   trustProxy: boolean;
+  /** Days between asking for an account's or organisation's deletion and its erasure (`SWITCHYARD_DELETION_GRACE_DAYS`). */
+  deletionGraceDays: number;
   /** Days a sandbox tenant lasts after it is created (`SWITCHYARD_SANDBOX_DAYS`). */
   sandboxDays: number;
   /** Firebase Cloud Messaging (HTTP v1) for push notifications; null: pushes are recorded as undelivered. */
@@ -280,6 +282,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerMinute: int(env, 'SWITCHYARD_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
     shutdownTimeoutSeconds: int(env, 'SWITCHYARD_SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 3600),
     trustProxy: bool(env, 'SWITCHYARD_TRUST_PROXY', false),
+    deletionGraceDays: int(env, 'SWITCHYARD_DELETION_GRACE_DAYS', 14, 0, 3650),
     sandboxDays: int(env, 'SWITCHYARD_SANDBOX_DAYS', 14, 1, 3650),
     fcm: fcm(env),
     externalIssuers: externalIssuers(env),

@@ -9,6 +9,7 @@ import type { AuditStore } from '../audit/audit-store.js';
 import type { OrganizationService } from '../organizations/organization-service.js';
 import type { MembershipWithOrganization } from '../organizations/organization-store.js';
 import { emailProblem, normalizeEmail } from './email.js';
+import type { PendingDeletionLookup, PendingDeletionNotice } from './pending-deletion.js';
 import { defaultScryptParams, hashPassword, needsRehash, passwordProblem, verifyPassword } from './password.js';
 import type { CallerStore, SessionStore } from './session-store.js';
 import { hashSecret, newRefreshToken, refreshTokenTtlSeconds, type TokenService } from './token-service.js';
@@ -63,6 +64,8 @@ export interface SignedIn {
   refreshToken: string;
   /** Access-token lifetime in seconds. */
   expiresIn: number;
+  /** Login only: the soonest pending deletion of the account or of an organisation of the user (null: none). */
+  pendingDeletion?: PendingDeletionNotice | null;
 }
 
 /** The account behind a request, for `GET /auth/me`. */
@@ -112,6 +115,13 @@ export class AccountService {
     private readonly audit: AuditStore,
     private readonly config: Pick<Config, 'signup' | 'superUserEmails'>,
   ) {}
+
+  private pendingDeletions: PendingDeletionLookup | null = null;
+
+  /** Where login learns of pending deletions (the account-deletion slice, wired in composition). */
+  usePendingDeletions(lookup: PendingDeletionLookup): void {
+    this.pendingDeletions = lookup;
+  }
 
   /**
    * Validates and hashes a new account without touching the database. Call it before opening a
@@ -270,7 +280,9 @@ export class AccountService {
     await this.users.recordLogin(this.db, found.id, now);
     const user = { ...withoutPassword(found), lastLoginAt: now };
     const memberships = await this.organizations.membershipsOf(user.id);
-    return this.startSession(user, memberships, memberships[0]?.organizationId ?? null);
+    const signedIn = await this.startSession(user, memberships, memberships[0]?.organizationId ?? null);
+    // Told at every login, so nobody is surprised when the grace period ends.
+    return { ...signedIn, pendingDeletion: (await this.pendingDeletions?.pendingFor(user.id)) ?? null };
   }
 
   private async startSession(user: User, memberships: MembershipWithOrganization[], organizationId: number | null): Promise<SignedIn> {

@@ -35,6 +35,18 @@ export function toSignedInBody(s: SignedIn, message: string) {
       refreshToken: s.refreshToken,
       tokenType: 'Bearer' as const,
       expiresIn: s.expiresIn,
+      ...(s.pendingDeletion !== undefined
+        ? {
+            pendingDeletion:
+              s.pendingDeletion === null
+                ? null
+                : {
+                    scope: s.pendingDeletion.scope,
+                    scheduledFor: s.pendingDeletion.scheduledFor,
+                    organizationId: s.pendingDeletion.organizationId === null ? null : formatId('organization', s.pendingDeletion.organizationId),
+                  },
+          }
+        : {}),
     },
   };
 }
