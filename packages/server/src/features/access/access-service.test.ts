@@ -83,6 +83,13 @@ describe.each(testDialects())('AccessService.require on %s', (dialect) => {
     await expect(f.services.access.require(client, other.organizationId, 'flags:evaluate')).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it('gives an API key nothing organisation-wide (it is bound to one environment)', async () => {
+    const key: Actor = { ...systemActor, kind: 'api_key', credentialId: 9, organizationId: owner.organizationId, scopes: ['flags:evaluate'] };
+    await expect(f.services.access.require(key, owner.organizationId, 'flags:evaluate')).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(f.services.access.require(key, owner.organizationId, 'projects:read')).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(f.services.access.require(key, other.organizationId, 'flags:evaluate')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
   it('lets the system act anywhere that exists, and refuses a user actor without a user', async () => {
     await expect(f.services.access.require(systemActor, other.organizationId, 'organization:delete')).resolves.toBeDefined();
     await expect(f.services.access.require(systemActor, 42, 'organization:read')).rejects.toBeInstanceOf(NotFoundError);

@@ -132,6 +132,10 @@ export class AccessService {
     // Machine credentials (OAuth clients, API keys) belong to one organisation and hold exactly
     // their scopes there; they are nobody's member.
     if (actor.organizationId !== organizationId) throw new NotFoundError('Organization');
+    // An API key is bound to one project and environment; the evaluation service authorises it
+    // through the key map. Organisation-wide it grants nothing, so it can never reach another
+    // project's flags through a route that checks permissions here.
+    if (actor.kind === 'api_key') return { organizationId, userId: null, role: null, permissions: new Set() };
     return { organizationId, userId: null, role: null, permissions: narrow(vocabulary, actor.scopes ?? []) };
   }
 }
