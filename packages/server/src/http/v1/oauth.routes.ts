@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { DomainError, RateLimitedError } from '../../domain/errors.js';
 import type { OAuthClient } from '../../features/oauth-clients/oauth-client-store.js';
@@ -11,14 +11,15 @@ import {
   CreateOAuthClientBody,
   OAuthClientListSchema,
   OAuthClientParams,
-  OAuthClientSchema,
   OAuthErrorSchema,
   TenantHeaders,
   TokenRequestBody,
   TokenSchema,
 } from './oauth.schemas.js';
 import { pageFromQuery, PageQuery, totalCountHeader } from './paging.js';
-import { problem, ProblemSchema, sendProblem, v1ErrorHandler } from './problem.js';
+import { ProblemSchema, v1ErrorHandler } from './problem.js';
+import { requireTenantHeader } from './tenant-context.js';
+import { NoContentSchema } from './tenant-flags.schemas.js';
 import { Type } from 'typebox';
 
 const tags = ['oauth'];
@@ -36,28 +37,15 @@ export function toOAuthClientBody(c: OAuthClient) {
 }
 
 /**
- * The organisation a request names with `X-Tenant-ID`: its id, `null` for a value that names no
- * organisation (the service answers 404, as for one the caller does not belong to), or
- * `undefined` when the header is absent.
- */
-function tenantOf(request: FastifyRequest): number | null | undefined {
-  const raw = request.headers['x-tenant-id'];
-  if (raw === undefined) return undefined;
-  return typeof raw === 'string' ? parseId('organization', raw.trim()) : null;
-}
-
-function tenantRequired(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  return sendProblem(reply, problem(request, 400, 'tenant_required', 'X-Tenant-ID is required: send the tenant (tenant_…) to act in'));
-}
-
-/**
  * `/api/v1/oauth/clients`: OAuth2 clients of the tenant (create with the secret shown once, list,
- * revoke). IntelliToggle documents `X-Tenant-ID` as required on create; list and revoke act in
- * `X-Tenant-ID` when sent (404 when you do not belong to it) and otherwise in the token's tenant.
+ * revoke). IntelliToggle documents `X-Tenant-ID` as required on create (400 `tenant_required`);
+ * list and revoke act in `X-Tenant-ID` when sent and otherwise in the token's tenant. A tenant
+ * the caller does not act in is 404 either way.
  */
 export const oauthClientRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   requireAuthentication(app);
+  requireTenantHeader(app, { optional: ['GET /api/v1/oauth/clients', 'DELETE /api/v1/oauth/clients/:clientId'] });
   const { oauthClients } = app.services;
 
   app.post('/api/v1/oauth/clients', {
@@ -72,9 +60,7 @@ export const oauthClientRoutes: FastifyPluginAsync = async (root) => {
     },
   }, async (request, reply) => {
     const actor = requireActor(request);
-    const tenant = tenantOf(request);
-    if (tenant === undefined) return tenantRequired(request, reply);
-    const { client, secret } = await oauthClients.create(actor, tenant, { name: request.body.name, scopes: request.body.scopes });
+    const { client, secret } = await oauthClients.create(actor, actor.organizationId, { name: request.body.name, scopes: request.body.scopes });
     reply.header('Cache-Control', 'no-store');
     return reply.status(201).send({ ...toOAuthClientBody(client), clientSecret: secret });
   });
@@ -91,8 +77,7 @@ export const oauthClientRoutes: FastifyPluginAsync = async (root) => {
     },
   }, async (request, reply) => {
     const actor = requireActor(request);
-    const tenant = tenantOf(request);
-    const page = await oauthClients.list(actor, tenant === undefined ? actor.organizationId : tenant, pageFromQuery(request.query));
+    const page = await oauthClients.list(actor, actor.organizationId, pageFromQuery(request.query));
     reply.header(totalCountHeader, String(page.total));
     return page.items.map(toOAuthClientBody);
   });
@@ -101,17 +86,16 @@ export const oauthClientRoutes: FastifyPluginAsync = async (root) => {
     schema: {
       operationId: 'revokeOAuthClient',
       tags,
-      summary: 'Revoke an OAuth client: no new tokens, and its tokens are refused from the next request on',
+      summary: 'Revoke an OAuth client (204): no new tokens, and its tokens are refused from the next request on; it stays listed with revokedAt',
       security: bearer,
       headers: TenantHeaders,
       params: OAuthClientParams,
-      response: { 200: OAuthClientSchema, ...problems(401, 403, 404) },
+      response: { 204: NoContentSchema, ...problems(401, 403, 404) },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const actor = requireActor(request);
-    const tenant = tenantOf(request);
-    const client = await oauthClients.revoke(actor, tenant === undefined ? actor.organizationId : tenant, parseId('oauthClient', request.params.clientId));
-    return toOAuthClientBody(client);
+    await oauthClients.revoke(actor, actor.organizationId, parseId('oauthClient', request.params.clientId));
+    return reply.code(204).send(null);
   });
 };
 

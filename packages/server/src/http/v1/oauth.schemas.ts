@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { oauthScopes } from '../../features/oauth-clients/oauth-client-service.js';
+import { tenantIdHeader } from './tenant-context.js';
 
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const timestamp = Type.String({ format: 'date-time' });
@@ -33,10 +34,8 @@ export const CreateOAuthClientBody = Type.Object(
 
 export const OAuthClientParams = Type.Object({ clientId: Type.String({ maxLength: 64, description: 'client_… or the number' }) });
 
-/** `X-Tenant-ID`, documented here; the route answers 400 `tenant_required` when it is required and absent. */
-export const TenantHeaders = Type.Object({
-  'x-tenant-id': Type.Optional(Type.String({ maxLength: 64, description: 'tenant_… or the number' })),
-});
+/** `X-Tenant-ID`, documented here; `requireTenantHeader` enforces it before validation. */
+export const TenantHeaders = Type.Object({ 'x-tenant-id': Type.Optional(tenantIdHeader) });
 
 /**
  * The token request (RFC 6749 §4.4.2), form-encoded. Client credentials go here or in HTTP
