@@ -207,7 +207,7 @@ export class SandboxService {
   }
 
   /** Stores (or updates) a subscription to sandbox updates for `email`. */
-  async subscribe(actor: Actor, organizationId: number | null, input: { email: string; name?: string | null }): Promise<SandboxSubscription> {
+  async subscribe(actor: Actor, organizationId: number | null, input: { email: string; name?: string | null }): Promise<{ subscription: SandboxSubscription; created: boolean }> {
     const org = await this.organization(actor, organizationId, 'organization:read');
     const email = normalizeEmail(input.email);
     const problem = emailProblem(email);
@@ -217,7 +217,9 @@ export class SandboxService {
     if (name && name.length > 200) fields.name = 'must be at most 200 characters';
     if (Object.keys(fields).length > 0) throw new ValidationError('The subscription is invalid', fields);
     const now = this.now();
-    return this.store.upsertSubscription(this.db, { id: newId(), organizationId: org.id, userId: actor.userId, email, name, createdAt: now, updatedAt: now });
+    const id = newId();
+    const subscription = await this.store.upsertSubscription(this.db, { id, organizationId: org.id, userId: actor.userId, email, name, createdAt: now, updatedAt: now });
+    return { subscription, created: subscription.id === id };
   }
 
   private async organization(actor: Actor, organizationId: number | null, permission: Parameters<AccessService['require']>[2]): Promise<Organization> {

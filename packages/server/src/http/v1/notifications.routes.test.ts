@@ -46,8 +46,7 @@ describe.each(testDialects())('/api/v1/notifications on %s', (dialect) => {
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/notifications/device-tokens', headers: as(bob) })).json()).toEqual([]);
     expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/notifications/device-tokens/${token}`, headers: as(bob) })).statusCode).toBe(404);
     const del = await t.app.inject({ method: 'DELETE', url: `/api/v1/notifications/device-tokens/${token}`, headers: as(alice) });
-    expect(del.statusCode).toBe(200);
-    expect(del.json()).toEqual({ success: true });
+    expect(del.statusCode).toBe(204);
     expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/notifications/device-tokens/${token}`, headers: as(alice) })).statusCode).toBe(404);
     expect((await register(alice, { deviceToken: 'x', deviceType: 'fridge' })).statusCode).toBe(422);
     expect((await register(alice, { deviceToken: 'has space', deviceType: 'web' })).statusCode).toBe(422);
@@ -62,7 +61,7 @@ describe.each(testDialects())('/api/v1/notifications on %s', (dialect) => {
     const forbidden = await send(alice, payload);
     expect(forbidden.statusCode).toBe(403);
     const sent = await send(root, payload);
-    expect(sent.statusCode).toBe(200);
+    expect(sent.statusCode).toBe(201);
     expect(sent.json()).toMatchObject({ success: true, sentCount: 1, notificationIds: [expect.stringMatching(/^ntf_\d+$/)] });
     const id = sent.json().notificationIds[0] as string;
     await t.app.services.notifications.idle();

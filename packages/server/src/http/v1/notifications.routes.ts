@@ -17,8 +17,8 @@ import {
   RegisterDeviceBody,
   SendNotificationBody,
   SentSchema,
-  SuccessSchema,
 } from './engagement.schemas.js';
+import { NoContentSchema } from './tenant-flags.schemas.js';
 import { toDeviceTokenBody, toNotificationBody } from './engagement.mappers.js';
 import { formatId, parseId } from './ids.js';
 
@@ -109,26 +109,26 @@ export const notificationRoutes: FastifyPluginAsync = async (root) => {
     schema: {
       operationId: 'deleteDeviceToken',
       tags,
-      summary: 'Forget one of your device tokens (404 when it is not yours)',
+      summary: 'Forget one of your device tokens (204; 404 when it is not yours)',
       security: bearer,
       params: DeviceTokenParams,
-      response: { 200: SuccessSchema, ...problems(401, 403, 404) },
+      response: { 204: NoContentSchema, ...problems(401, 403, 404) },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     await notifications.deleteDevice(requireActor(request), request.params.token);
-    return { success: true };
+    return reply.code(204).send();
   });
 
   app.post(`${base}/send`, {
     schema: {
       operationId: 'sendNotification',
       tags,
-      summary: 'Send a notification (platform admins): to userId, to every member of tenantId, or to userId about tenantId; pushed to their devices',
+      summary: 'Send a notification (platform admins; 201): to userId, to every member of tenantId, or to userId about tenantId; pushed to their devices',
       security: bearer,
       body: SendNotificationBody,
-      response: { 200: SentSchema, ...problems(401, 403, 404, 422) },
+      response: { 201: SentSchema, ...problems(401, 403, 404, 422) },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const b = request.body;
     const userId = b.userId === undefined ? undefined : parseId('user', b.userId);
     const organizationId = b.tenantId === undefined ? undefined : parseId('organization', b.tenantId);
@@ -145,6 +145,7 @@ export const notificationRoutes: FastifyPluginAsync = async (root) => {
       referenceId: b.referenceId ?? null,
       data: b.data ?? null,
     });
+    reply.code(201);
     return { success: true, sentCount: notificationIds.length, notificationIds: notificationIds.map((id) => formatId('notification', id)) };
   });
 

@@ -4,7 +4,8 @@ import { NotFoundError } from '../../domain/errors.js';
 import { requireActor } from '../plugins/identify.js';
 import { bearer, problems } from './access.schemas.js';
 import { requireAuthentication } from './authenticated.js';
-import { PutTourBody, SuccessSchema, TourParams, TourStatusSchema } from './engagement.schemas.js';
+import { PutTourBody, TourParams, TourStatusSchema } from './engagement.schemas.js';
+import { NoContentSchema } from './tenant-flags.schemas.js';
 import { toTourBody } from './engagement.mappers.js';
 import { parseId } from './ids.js';
 
@@ -57,13 +58,13 @@ export const productTourRoutes: FastifyPluginAsync = async (root) => {
     schema: {
       operationId: 'resetProductTour',
       tags,
-      summary: 'Reset the tour so the user sees it again',
+      summary: 'Reset the tour so the user sees it again (204)',
       security: bearer,
       params: TourParams,
-      response: { 200: SuccessSchema, ...problems(400, 401, 404) },
+      response: { 204: NoContentSchema, ...problems(400, 401, 404) },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     await productTours.reset(requireActor(request), userIdOf(request.params.userId), request.params.tourKey);
-    return { success: true };
+    return reply.code(204).send();
   });
 };

@@ -96,9 +96,9 @@ describe.each(testDialects())('/api/v1/sandbox on %s', (dialect) => {
 
   it('subscribe stores {email, name}; again updates the name; bad email 422', async () => {
     const res = await post('subscribe', viewer, { email: 'Fan@Example.com', name: 'John Doe' });
-    expect(res.statusCode).toBe(200);
+    expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({ success: true, email: 'fan@example.com', name: 'John Doe', subscribedAt: expect.any(String) });
-    await post('subscribe', viewer, { email: 'fan@example.com', name: 'Johnny' });
+    expect((await post('subscribe', viewer, { email: 'fan@example.com', name: 'Johnny' })).statusCode).toBe(200);
     const rows = await t.database.handle.db.selectFrom('sandbox_subscriptions').selectAll().execute();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ email: 'fan@example.com', name: 'Johnny', organization_id: Number(sandboxId.replace('tenant_', '')), user_id: viewer.userId });

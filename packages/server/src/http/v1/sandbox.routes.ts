@@ -79,15 +79,16 @@ export const sandboxRoutes: FastifyPluginAsync = async (root) => {
     schema: {
       operationId: 'subscribeToSandbox',
       tags,
-      summary: 'Subscribe an email to sandbox updates (again: the name is updated)',
+      summary: 'Subscribe an email to sandbox updates (201; again: 200, the name updated)',
       security: bearer,
       headers,
       body: SandboxSubscribeBody,
-      response: { 200: SandboxSubscriptionSchema, ...problems(401, 403, 404, 422) },
+      response: { 200: SandboxSubscriptionSchema, 201: SandboxSubscriptionSchema, ...problems(401, 403, 404, 422) },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const actor = requireActor(request);
-    const s = await sandbox.subscribe(actor, actor.organizationId, { email: request.body.email, name: request.body.name ?? null });
+    const { subscription: s, created } = await sandbox.subscribe(actor, actor.organizationId, { email: request.body.email, name: request.body.name ?? null });
+    reply.code(created ? 201 : 200);
     return { success: true, email: s.email, name: s.name, subscribedAt: s.createdAt };
   });
 };
