@@ -18,6 +18,11 @@ import type { UserStore } from './user-store.js';
 export const passwordResetTtlSeconds = 3600;
 /** Reset mails one account is sent per hour at most; further requests answer the same but send nothing. */
 export const maxResetMailsPerHour = 5;
+/**
+ * `forgot` never resolves sooner than this: writing the token and the mail (fsync'd on SQLite)
+ * takes measurably longer than finding no account, and the difference would tell who has one.
+ */
+export const forgotPasswordFloorMs = 250;
 
 const selfActor = (userId: number): Actor => ({ kind: 'user', userId, credentialId: null, organizationId: null, role: null, platformRole: null, scopes: null, sessionId: null });
 
@@ -36,18 +41,30 @@ export class PasswordService {
     private readonly mailer: Mailer,
     private readonly audit: AuditStore,
     private readonly config: Pick<Config, 'publicUrl'>,
+    private readonly forgotFloorMs = forgotPasswordFloorMs,
   ) {}
 
   /**
    * Mails a reset link when the email belongs to an active account; otherwise does nothing.
-   * Resolves the same way either way, so the caller learns nothing about which accounts exist
-   * (delivery is not awaited, so SMTP time does not tell either). A new link replaces older
-   * ones; past `maxResetMailsPerHour` in an hour, nothing more is sent.
+   * Resolves the same way either way, and not before `forgotPasswordFloorMs`, so the caller
+   * learns nothing about which accounts exist (delivery is not awaited, so SMTP time does not
+   * tell either). A new link replaces older ones; past `maxResetMailsPerHour` in an hour,
+   * nothing more is sent.
    */
   async forgot(rawEmail: string): Promise<void> {
     const email = normalizeEmail(rawEmail);
     const issue = emailProblem(email);
     if (issue) throw new ValidationError('The email is invalid', { email: issue });
+    const started = Date.now();
+    try {
+      await this.sendResetLink(email);
+    } finally {
+      const wait = this.forgotFloorMs - (Date.now() - started);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
+  private async sendResetLink(email: string): Promise<void> {
     const user = await this.users.findByEmailWithPassword(this.db, email);
     if (!user || user.status !== 'active') return;
     const token = `syrp_${randomBytes(32).toString('base64url')}`;

@@ -146,19 +146,12 @@ function parseForm(body: string): Record<string, string> {
   return out;
 }
 
-/** Options of `oauthTokenRoutes`, so a legacy alias can serve the same endpoint at another path. */
-export interface OAuthTokenRouteOptions {
-  url?: string;
-  operationId?: string;
-  deprecated?: boolean;
-}
-
 /**
  * `POST /api/v1/oauth/token`: the client-credentials grant. Its own encapsulated plugin, because
  * it speaks OAuth rather than v1: a form-encoded body, RFC 6749 error bodies (`application/json`,
  * `{error, error_description}`), and `Cache-Control: no-store` on every answer.
  */
-export const oauthTokenRoutes: FastifyPluginAsync<OAuthTokenRouteOptions> = async (root, options) => {
+export const oauthTokenRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const { oauthClients } = app.services;
 
@@ -191,12 +184,11 @@ export const oauthTokenRoutes: FastifyPluginAsync<OAuthTokenRouteOptions> = asyn
     return sendOAuthError(reply, 'invalid_request', fe.message || 'The request is malformed');
   });
 
-  app.post(options.url ?? '/api/v1/oauth/token', {
+  app.post('/api/v1/oauth/token', {
     schema: {
-      operationId: options.operationId ?? 'issueOAuthToken',
+      operationId: 'issueOAuthToken',
       tags,
       summary: 'Exchange client credentials for a machine access token (RFC 6749 client-credentials grant)',
-      ...(options.deprecated ? { deprecated: true } : {}),
       consumes: ['application/x-www-form-urlencoded'],
       security: [{}, { basicAuth: [] }],
       body: TokenRequestBody,
