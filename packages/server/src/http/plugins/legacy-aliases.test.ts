@@ -67,6 +67,17 @@ describe.each(testDialects())('legacy aliases on %s', (dialect) => {
     expect(t.app.services.config).toBeDefined();
   });
 
+  it('long path parameters (device tokens) alias too, and a wrong method on them is a 405', async () => {
+    const token = `fcm-${'b'.repeat(160)}`;
+    const registered = await t.app.inject({ method: 'POST', url: '/api/notifications/device-tokens', headers: authHeader(user.accessToken), payload: { deviceToken: token, deviceType: 'web' } });
+    expect(registered.statusCode).toBe(201);
+    const wrong = await t.app.inject({ method: 'GET', url: `/api/v1/notifications/device-tokens/${token}`, headers: authHeader(user.accessToken) });
+    expect(wrong.statusCode).toBe(405);
+    const del = await t.app.inject({ method: 'DELETE', url: `/api/notifications/device-tokens/${token}`, headers: authHeader(user.accessToken) });
+    expect(del.statusCode).toBe(204);
+    expect(del.headers.link).toBe(successor(`/api/v1/notifications/device-tokens/${token}`));
+  });
+
   it('unknown legacy paths are plain 404s, and aliases are not OpenAPI operations', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/no-such-thing' });
     expect(res.statusCode).toBe(404);

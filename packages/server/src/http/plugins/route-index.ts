@@ -7,7 +7,8 @@ import type { FastifyInstance, RouteOptions } from 'fastify';
  * answers both with 404.
  */
 export class RouteIndex {
-  private readonly router = Router({ ignoreTrailingSlash: false, ignoreDuplicateSlashes: false });
+  // Same parameter limit as the app's router (device tokens are path parameters).
+  private readonly router = Router({ ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 600 });
   private readonly methods = new Set<string>();
   private readonly routes: RouteOptions[] = [];
 
