@@ -116,7 +116,7 @@ export const notificationRoutes: FastifyPluginAsync = async (root) => {
     },
   }, async (request, reply) => {
     await notifications.deleteDevice(requireActor(request), request.params.token);
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
 
   app.post(`${base}/send`, {

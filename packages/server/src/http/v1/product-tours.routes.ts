@@ -65,6 +65,6 @@ export const productTourRoutes: FastifyPluginAsync = async (root) => {
     },
   }, async (request, reply) => {
     await productTours.reset(requireActor(request), userIdOf(request.params.userId), request.params.tourKey);
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
 };
