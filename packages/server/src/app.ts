@@ -37,6 +37,7 @@ import { apiKeyIdentifier } from './http/plugins/api-key-identifier.js';
 import { clientTokenIdentifier } from './http/plugins/client-token-identifier.js';
 import { idTokenIdentifier } from './http/plugins/id-token-identifier.js';
 import { passwordRoutes } from './http/v1/password.routes.js';
+import { billingRoutes } from './http/v1/billing.routes.js';
 import { oauthClientRoutes, oauthTokenRoutes } from './http/v1/oauth.routes.js';
 import { apiKeyRoutes } from './http/v1/api-keys.routes.js';
 import { evaluatePath, evaluateRoutes } from './http/v1/evaluate.routes.js';
@@ -172,6 +173,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(oauthClientRoutes);
   await app.register(oauthTokenRoutes);
   await app.register(passwordRoutes);
+  await app.register(billingRoutes);
   // ToggleSmartly: its own auth (api_key in the body), limits and error body.
   await app.register(toggleSmartlyPlugin, { prefix: toggleSmartlyPrefix });
   // Flipswitch admin API: user bearer tokens, its own problem+json errors and not-found handling.

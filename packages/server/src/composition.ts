@@ -40,7 +40,11 @@ import { EvaluationService } from './evaluation/evaluation-service.js';
 import { FlagValuesService } from './evaluation/flag-values-service.js';
 import { KyselyUsageStore } from './features/usage/usage-store.js';
 import { UsageService } from './features/usage/usage-service.js';
-import { selfHostedPlans } from './features/usage/plan-limits.js';
+import { KyselyEntitlementStore } from './features/plans/entitlement-store.js';
+import { EntitlementService } from './features/plans/entitlement-service.js';
+import { planCatalog } from './features/plans/plans.js';
+import { KyselyBillingStore } from './features/billing/billing-store.js';
+import { BillingService } from './features/billing/billing-service.js';
 import { KyselyExportStore } from './features/exports/export-store.js';
 import { ExportService } from './features/exports/export-service.js';
 import { ImportService } from './features/exports/import-service.js';
@@ -86,7 +90,7 @@ import type { UserStore } from './features/identity/user-store.js';
  * Every service the HTTP surfaces call, built once from the stores and collaborators they need.
  * This is the only place that wires implementations together.
  */
-export interface Services extends EngagementServices, TenantServices {
+export interface Services extends EngagementServices, TenantServices, BillingServices {
   config: Config;
   database: DatabaseHandle;
   organizations: OrganizationService;
@@ -190,6 +194,14 @@ interface EngagementDependencies {
   segmentStore: SegmentStore;
 }
 
+/** Plans, quotas and Stripe billing (issue 8). */
+export interface BillingServices {
+  /** Plans in force, `requireWithinLimit` / `requireFeature` (wired into flags, environments, invitations, API keys), evaluation quota, plan-based rate limits. */
+  entitlements: EntitlementService;
+  /** Stripe Checkout / Billing Portal sessions, the subscription, webhooks (409 `billing_disabled` without `STRIPE_SECRET_KEY`). */
+  billing: BillingService;
+}
+
 /** IntelliToggle's tenant-level services (issue 5, flags and tenants). */
 export interface TenantServices {
   /** Evaluate a flag by key with a bearer token (user or OAuth client with `flags:evaluate`), from memory. */
@@ -243,7 +255,15 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
   const targeting = new TargetingService(db, projectAccess, targetingStore, segmentStore, audit, changes);
   const segments = new SegmentService(db, projectAccess, segmentStore, targetingStore, audit, changes);
   const apiKeys = new ApiKeyService(db, projectAccess, projectStore, apiKeyStore, audit, changes);
-  const usage = new UsageService(db, access, new KyselyUsageStore(), evaluationCounters, selfHostedPlans);
+  const entitlements = new EntitlementService(db, new KyselyEntitlementStore(database.dialect), evaluationCounters, {
+    plans: config.billing.plans,
+    billingEnabled: config.billing.stripe !== null,
+    defaultPlan: config.billing.defaultPlan,
+    evaluationOverageGracePercent: config.billing.evaluationOverageGracePercent,
+  });
+  for (const service of [flags, environments, invitations, apiKeys]) service.useEntitlements(entitlements);
+  const billing = new BillingService(db, access, new KyselyBillingStore(), entitlements, audit, config.billing.stripe, config.billing.defaultPlan);
+  const usage = new UsageService(db, access, new KyselyUsageStore(), evaluationCounters, planCatalog(config.billing.plans, (stored) => entitlements.effectivePlanId(stored)));
   const exportStore = new KyselyExportStore();
   const exports = new ExportService(db, database.dialect, access, projectAccess, exportStore, audit);
   const imports = new ImportService(db, access, exportStore, audit, changes);
@@ -256,13 +276,14 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
     tenantEnvironments: new TenantEnvironmentService(db, access, organizationStore, projectStore, audit, changes),
     tenantUsage: new TenantUsageService(db, access, organizationStore, projectStore, flagStore, evaluationCounters),
   };
+  tenancy.tenantEnvironments.useEntitlements(entitlements);
   const readiness = new ReadinessRegistry();
   readiness.register('snapshots', () => (snapshots.ready && apiKeyMap.ready ? true : 'loading snapshots and API keys'));
   readiness.register('database', async (): Promise<true> => {
     await database.ping();
     return true;
   });
-  return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter(), changes, snapshots, apiKeyMap, evaluationCounters, evaluation, flagValues, usage, exports, imports, accountDeletions, apiKeys, targeting, segments, oauthClients, externalSignIn, passwords, ...engagement, ...tenancy };
+  return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter(), changes, snapshots, apiKeyMap, evaluationCounters, evaluation, flagValues, usage, exports, imports, accountDeletions, apiKeys, targeting, segments, oauthClients, externalSignIn, passwords, entitlements, billing, ...engagement, ...tenancy };
 }
 
 /** Issue 5's platform and engagement services. */

@@ -3,6 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DatabaseTarget } from './db/connect.js';
 import { serverVersion } from './version.js';
+import { BillingConfigError, loadBillingSettings, type BillingSettings } from './features/billing/billing-config.js';
 
 /** Everything the server reads from its environment, validated once at start. */
 export interface Config {
@@ -39,6 +40,8 @@ export interface Config {
   fcm: FcmConfig | null;
   /** External ID-token issuers trusted for sign-in and as bearer tokens (`SWITCHYARD_OIDC_*`, `FIREBASE_PROJECT_ID`). */
   externalIssuers: ExternalIssuer[];
+  /** Plans, quotas and Stripe (issue 8): billing is on when `STRIPE_SECRET_KEY` is set. */
+  billing: BillingSettings;
 }
 
 /** An OIDC issuer whose ID tokens (verified against its JWKS) sign people in. */
@@ -237,6 +240,15 @@ function fcm(env: Env): FcmConfig | null {
 }
 
 /** Reads and validates the configuration; throws `ConfigError` naming the first bad variable. */
+function billingSettings(env: Env): BillingSettings {
+  try {
+    return loadBillingSettings(env);
+  } catch (err) {
+    if (err instanceof BillingConfigError) throw new ConfigError(err.variable, err.message.slice(err.variable.length + 2));
+    throw err;
+  }
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 8080, 0, 65535);
   const dataDir = dataDirectory(env);
@@ -286,5 +298,6 @@ export function loadConfig(env: Env = process.env): Config {
     sandboxDays: int(env, 'SWITCHYARD_SANDBOX_DAYS', 14, 1, 3650),
     fcm: fcm(env),
     externalIssuers: externalIssuers(env),
+    billing: billingSettings(env),
   };
 }

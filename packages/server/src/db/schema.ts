@@ -36,6 +36,8 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   exports: ExportsTable;
   deletion_requests: DeletionRequestsTable;
+  billing_subscriptions: BillingSubscriptionsTable;
+  billing_events: BillingEventsTable;
 }
 
 export interface UsersTable {
@@ -504,4 +506,26 @@ export interface DeletionRequestsTable {
   completed_at: string | null;
   /** Why the erasure could not be done, once `failed`. */
   failure: string | null;
+}
+
+/** An organisation's Stripe subscription as the last webhook reported it (migration 0014). */
+export interface BillingSubscriptionsTable {
+  organization_id: number;
+  stripe_customer_id: string | null;
+  stripe_subscription_id: string | null;
+  plan: string;
+  /** Stripe's subscription status (`active`, `trialing`, `past_due`, `canceled`, …). */
+  status: string;
+  current_period_start: string | null;
+  current_period_end: string | null;
+  cancel_at_period_end: number;
+  updated_at: string;
+}
+
+/** Stripe webhook events already processed, by event id (migration 0014). */
+export interface BillingEventsTable {
+  event_id: string;
+  type: string;
+  organization_id: number | null;
+  processed_at: string;
 }

@@ -5,6 +5,7 @@ import * as m0005 from './0005-flags-targeting-and-keys.js';
 import * as m0007 from './0007-oauth-clients-and-password-resets.js';
 import * as m0008 from './0008-engagement-and-platform.js';
 import * as m0010 from './0010-exports-and-deletions.js';
+import * as m0014 from './0014-billing-subscriptions.js';
 
 /**
  * Every migration, in order. Static imports (no directory scan) so the list is the same in the
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0007-oauth-clients-and-password-resets': m0007,
   '0008-engagement-and-platform': m0008,
   '0010-exports-and-deletions': m0010,
+  '0014-billing-subscriptions': m0014,
 };

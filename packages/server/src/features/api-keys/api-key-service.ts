@@ -9,6 +9,7 @@ import type { ProjectAccessService, ProjectRef } from '../projects/project-acces
 import type { Environment, ProjectStore } from '../projects/project-store.js';
 import { apiKeyScopes, generateApiKey, type ApiKeyFormat, type ApiKeyScope } from './api-key-format.js';
 import type { ApiKey, ApiKeyStore } from './api-key-store.js';
+import { unlimitedEntitlements, type EntitlementCheck } from '../plans/entitlement-service.js';
 
 /** A key together with the key of its environment, as lists and detail views show it. */
 export interface ApiKeyView extends ApiKey {
@@ -49,6 +50,13 @@ export class ApiKeyService {
     private readonly audit: AuditStore,
     private readonly changes: ChangeBus,
   ) {}
+
+  private entitlements: EntitlementCheck = unlimitedEntitlements;
+
+  /** Plan limits and features (billing slice); nothing is limited until this is called. */
+  useEntitlements(entitlements: EntitlementCheck): void {
+    this.entitlements = entitlements;
+  }
 
   /** Creates a key; the returned `secret` is the only time anyone sees it. */
   async create(actor: Actor, projectRef: ProjectRef, input: CreateApiKeyInput): Promise<{ key: ApiKeyView; secret: string }> {
@@ -97,6 +105,7 @@ export class ApiKeyService {
       if (!environment && environmentIs === 'parent') throw new NotFoundError('Environment');
       if (!environment) fields.environment = 'no environment of this project has this id or key';
       if (Object.keys(fields).length > 0 || !environment) throw new ValidationError('The API key is not valid', fields);
+      await this.entitlements.requireWithinLimit(project.organizationId, 'apiKeys', trx);
       const generated = generateApiKey(input.scope, input.format);
       const key: ApiKey = {
         id: newId(),

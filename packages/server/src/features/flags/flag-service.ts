@@ -25,6 +25,7 @@ import {
   type VariationChanges,
   type VariationUsage,
 } from './flag-store.js';
+import { unlimitedEntitlements, type EntitlementCheck } from '../plans/entitlement-service.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -234,6 +235,13 @@ export class FlagService {
     private readonly changes: ChangeBus,
   ) {}
 
+  private entitlements: EntitlementCheck = unlimitedEntitlements;
+
+  /** Plan limits and features (billing slice); nothing is limited until this is called. */
+  useEntitlements(entitlements: EntitlementCheck): void {
+    this.entitlements = entitlements;
+  }
+
   /**
    * The flag `ref` names, if the actor holds `permission` in its project; 404 otherwise (across
    * organisations too). Pass the transaction to read within it. For other slices (targeting).
@@ -359,6 +367,8 @@ export class FlagService {
       created = await this.db.transaction().execute(async (trx) => {
         const { project } = await this.projectAccess.require(actor, projectRef, 'flags:write', trx);
         if (await this.store.findByKey(trx, project.id, key)) throw flagKeyTaken(key);
+        await this.entitlements.requireWithinLimit(project.organizationId, 'flags', trx);
+        if (variations.length > 2) await this.entitlements.requireFeature(project.organizationId, 'multivariate', trx);
         const flag: Flag = {
           id: flagId,
           projectId: project.id,
@@ -510,6 +520,11 @@ export class FlagService {
       const key = input.key === undefined ? variationKeyFrom(input.name, value, taken) : checkKey('key', input.key);
       if (taken.has(key)) throw new ConflictError(`The flag already has a variation with key "${key}"`, 'variation_key_taken', { key });
       if (variations.length >= 1000) throw new ValidationError('A flag has at most 1000 variations', { variations: 'at most 1000' });
+      if (variations.length >= 2) {
+        // A third variation makes the flag multivariate, which not every plan includes.
+        const project = await this.projects.findById(trx, flag.projectId);
+        if (project) await this.entitlements.requireFeature(project.organizationId, 'multivariate', trx);
+      }
       const now = nowIso();
       const v: Variation = {
         id: newId(),

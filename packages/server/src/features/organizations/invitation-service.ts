@@ -13,6 +13,7 @@ import type { Mailer } from '../mail/mailer.js';
 import type { Invitation, InvitationStatus, InvitationStore } from './invitation-store.js';
 import { pageOf, type Page, type PageRequest } from './member-service.js';
 import type { MemberWithUser, Membership, Organization, OrganizationStore } from './organization-store.js';
+import { unlimitedEntitlements, type EntitlementCheck } from '../plans/entitlement-service.js';
 
 /** How long an invitation link works. */
 export const invitationTtlSeconds = 7 * 24 * 60 * 60;
@@ -89,6 +90,13 @@ export class InvitationService {
     private readonly now: () => string = nowIso,
   ) {}
 
+  private entitlements: EntitlementCheck = unlimitedEntitlements;
+
+  /** Plan limits and features (billing slice); nothing is limited until this is called. */
+  useEntitlements(entitlements: EntitlementCheck): void {
+    this.entitlements = entitlements;
+  }
+
   async list(actor: Actor, organizationId: number | null, query: PageRequest & { status?: InvitationStatus } = {}): Promise<Page<InvitationView>> {
     const page = pageOf(query);
     const grant = await this.access.require(actor, organizationId, 'invitations:read');
@@ -134,6 +142,8 @@ export class InvitationService {
           invitationId: open.id,
         });
       }
+      // A pending invitation holds a member's place.
+      await this.entitlements.requireWithinLimit(grant.organizationId, 'members', trx);
       const token = newToken();
       const invitation: Invitation = {
         id: newId(),
@@ -182,6 +192,7 @@ export class InvitationService {
       if (await this.organizations.findMembership(trx, grant.organizationId, existing.id)) {
         throw new ConflictError(`${email} is already a member of this organization`, 'already_member');
       }
+      await this.entitlements.requireWithinLimit(grant.organizationId, 'members', trx);
       const now = this.now();
       const membership: Membership = {
         id: newId(),

@@ -9,6 +9,7 @@ import type { ChangeBus } from '../../evaluation/change-bus.js';
 import type { AuditStore } from '../audit/audit-store.js';
 import type { ProjectAccessService, ProjectRef } from './project-access.js';
 import type { Environment, EnvironmentChanges, Project, ProjectStore } from './project-store.js';
+import { unlimitedEntitlements, type EntitlementCheck } from '../plans/entitlement-service.js';
 
 /** An environment reference: a numeric id, `env_123`, `123`, or the environment key. */
 export type EnvironmentRef = number | string;
@@ -47,6 +48,13 @@ export class EnvironmentService {
     private readonly changes: ChangeBus,
   ) {}
 
+  private entitlements: EntitlementCheck = unlimitedEntitlements;
+
+  /** Plan limits and features (billing slice); nothing is limited until this is called. */
+  useEntitlements(entitlements: EntitlementCheck): void {
+    this.entitlements = entitlements;
+  }
+
   /** The environment `ref` names in `projectId`, by id first, then by key; null when none. */
   async find(db: Kysely<Database> | Transaction<Database>, projectId: number, ref: EnvironmentRef): Promise<Environment | null> {
     const id = parseEnvironmentId(ref);
@@ -83,6 +91,7 @@ export class EnvironmentService {
         const { project } = await this.projectAccess.require(actor, projectRef, 'environments:write', trx);
         await this.projects.lockProject(trx, project.id);
         if (await this.projects.findEnvironmentByKey(trx, project.id, key)) throw keyTaken(key);
+        await this.entitlements.requireWithinLimit(project.organizationId, 'environments', trx, { projectId: project.id });
         const existing = await this.projects.listEnvironments(trx, project.id);
         const now = nowIso();
         const env: Environment = {

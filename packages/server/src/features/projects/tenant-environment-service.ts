@@ -11,6 +11,7 @@ import type { AuditStore } from '../audit/audit-store.js';
 import { defaultEnvironments } from '../organizations/organization-service.js';
 import type { OrganizationEnvironment, OrganizationStore } from '../organizations/organization-store.js';
 import type { Environment, Project, ProjectStore } from './project-store.js';
+import { unlimitedEntitlements, type EntitlementCheck } from '../plans/entitlement-service.js';
 
 const colorByKey = new Map<string, string>(defaultEnvironments.map((e) => [e.key, e.color]));
 
@@ -38,6 +39,13 @@ export class TenantEnvironmentService {
     private readonly changes: ChangeBus,
   ) {}
 
+  private entitlements: EntitlementCheck = unlimitedEntitlements;
+
+  /** Plan limits and features (billing slice); nothing is limited until this is called. */
+  useEntitlements(entitlements: EntitlementCheck): void {
+    this.entitlements = entitlements;
+  }
+
   /** The default environment list in order. */
   async list(actor: Actor, organizationId: number | null): Promise<OrganizationEnvironment[]> {
     const grant = await this.access.require(actor, organizationId, 'projects:read');
@@ -55,6 +63,7 @@ export class TenantEnvironmentService {
         await this.organizations.lock(trx, orgId);
         const templates = await this.organizations.listEnvironmentTemplates(trx, orgId);
         if (templates.some((t) => t.key === envKey)) throw exists(envKey);
+        await this.entitlements.requireWithinLimit(orgId, 'environments', trx);
         const now = nowIso();
         await this.organizations.insertEnvironmentTemplate(trx, {
           id: newId(),
