@@ -210,6 +210,8 @@ export class NotificationService {
    */
   onConfigChange(change: ConfigChange): void {
     if (change.entity !== 'flag' || change.key === null) return;
+    // Another instance's write (relayed between instances) was notified about by that instance.
+    if ((change as ConfigChange & { remote?: boolean }).remote) return;
     this.background('flag change notification', () => this.notifyFlagChange(change));
   }
 
