@@ -187,6 +187,15 @@ describe.each(testDialects())('OAuth clients and the token endpoint on %s', (dia
       expectOAuthError(nonsense, 400, 'invalid_scope');
     });
 
+    it('answers at the legacy /oauth/token too, marked deprecated', async () => {
+      const c = await newClient(['flags:read']);
+      const res = await t.app.inject({ method: 'POST', url: '/oauth/token', headers: formHeaders, payload: form({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret }) });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers.deprecation).toBe('true');
+      expect(res.headers.link).toContain('</api/v1/oauth/token>');
+      expectOAuthError(await t.app.inject({ method: 'POST', url: '/oauth/token', headers: formHeaders, payload: form({ grant_type: 'password' }) }), 400, 'unsupported_grant_type');
+    });
+
     it('accepts a JSON body as well as the form', async () => {
       const c = await newClient(['flags:read']);
       const res = await t.app.inject({ method: 'POST', url: '/api/v1/oauth/token', payload: { grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret } });
