@@ -54,7 +54,7 @@ describe.each(testDialects())('TargetingService (%s)', (dialect) => {
     expect(second.rules[0]!.priority).toBe(1);
     expect(second.rules.map((r) => r.id)).not.toContain(a!.id);
     expect((await rulesOf('production')).map((r) => r.id)).toEqual(second.rules.map((r) => r.id));
-    expect(published).toEqual([{ organizationId: owner.organizationId, projectId: project.id, environmentIds: [env], entity: 'flag', action: 'updated', key: 'checkout' }]);
+    expect(published).toEqual([{ organizationId: owner.organizationId, projectId: project.id, environmentIds: [env], entity: 'flag', action: 'updated', key: 'checkout', actorUserId: owner.userId }]);
     const event = await f.db.selectFrom('audit_events').selectAll().where('action', '=', 'flag.rules_replaced').orderBy('created_at', 'desc').executeTakeFirstOrThrow();
     expect(event.resource_type).toBe('flag');
     expect(JSON.parse(event.after!)).toMatchObject({ environment: 'production', defaultServe: second.defaultServe });

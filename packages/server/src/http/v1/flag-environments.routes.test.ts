@@ -112,7 +112,7 @@ describe.each(testDialects())('/api/v1/projects/{project_id}/flags/{flag_key}/en
     expect((await stored(flag.id, 'production'))?.enabled).toBe(1);
     expect((await stored(flag.id, 'staging'))).toBeUndefined();
     expect(published).toEqual([
-      { organizationId: admin.organizationId, projectId: project.id, environmentIds: [project.environments.production], entity: 'flag', action: 'updated', key: 'new-checkout' },
+      { organizationId: admin.organizationId, projectId: project.id, environmentIds: [project.environments.production], entity: 'flag', action: 'updated', key: 'new-checkout', actorUserId: admin.userId },
     ]);
 
     // Already on: nothing is written, audited or published.

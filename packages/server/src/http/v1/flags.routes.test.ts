@@ -71,7 +71,7 @@ describe.each(testDialects())('/api/v1/projects/{project_id}/flags on %s', (dial
     });
     const events = await db().selectFrom('audit_events').selectAll().where('resource_type', '=', 'flag').where('resource_id', '=', f.id.slice(5)).execute();
     expect(events.map((e) => [e.action, e.project_id, e.actor_type, e.actor_id])).toEqual([['flag.created', numeric(projectId), 'user', admin.userId]]);
-    expect(published).toContainEqual({ organizationId: admin.organizationId, projectId: numeric(projectId), environmentIds: 'all', entity: 'flag', action: 'created', key: 'new-checkout-flow' });
+    expect(published).toContainEqual({ organizationId: admin.organizationId, projectId: numeric(projectId), environmentIds: 'all', entity: 'flag', action: 'created', key: 'new-checkout-flow', actorUserId: admin.userId });
     const project = await t.app.inject({ method: 'GET', url: `/api/v1/projects/${projectId}`, headers: as(viewer) });
     expect(project.json().flagCount).toBe(1);
   });

@@ -65,7 +65,7 @@ describe.each(testDialects())('/api/v1/projects/{project_id}/rules on %s', (dial
     expect(`rule_${row!.id}`).toBe(body.id);
     expect(JSON.parse(row!.conditions)).toEqual([{ attribute: 'email', operator: 'ENDS_WITH', value: '@company.com', ignoreCase: true }]);
     expect(JSON.parse(row!.serve)).toEqual({ variation: 'on' });
-    expect(published).toEqual([{ organizationId: admin.organizationId, projectId: project.id, environmentIds: [project.environments.production], entity: 'flag', action: 'updated', key: 'new-checkout' }]);
+    expect(published).toEqual([{ organizationId: admin.organizationId, projectId: project.id, environmentIds: [project.environments.production], entity: 'flag', action: 'updated', key: 'new-checkout', actorUserId: admin.userId }]);
     const event = await db().selectFrom('audit_events').selectAll().where('action', '=', 'rule.created').where('resource_id', '=', String(flag.id)).executeTakeFirstOrThrow();
     expect(event.resource_type).toBe('flag');
     expect(event.project_id).toBe(project.id);
