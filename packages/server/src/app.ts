@@ -48,6 +48,8 @@ import { usageRoutes } from './http/v1/usage.routes.js';
 import { exportRoutes } from './http/v1/exports.routes.js';
 import { accountDeletionRoutes } from './http/v1/account-deletion.routes.js';
 import { flipswitchPlugin, flipswitchPrefix } from './http/flipswitch/plugin.js';
+import { streamRoutes } from './http/v1/stream.routes.js';
+import { RedisRateLimiter } from './features/rate-limits/redis-rate-limiter.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -156,6 +158,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(mailOutboxRoutes);
   await app.register(apiKeyRoutes);
   await app.register(evaluateRoutes);
+  await app.register(streamRoutes);
   await app.register(projectRoutes);
   await app.register(flagRoutes);
   await app.register(flagEnvironmentRoutes);
@@ -190,13 +193,19 @@ const usageFlushMs = 5000;
  * on close. onClose hooks run last-added first, so this one runs before the database closes.
  */
 async function startEvaluation(app: FastifyInstance): Promise<void> {
-  const { snapshots, apiKeyMap, evaluationCounters } = app.services;
+  const { snapshots, apiKeyMap, evaluationCounters, changeRelay, rateLimiter } = app.services;
   snapshots.useLogger(app.log);
+  // Listening first: a change another instance makes while this one loads is not lost.
+  changeRelay?.useLogger(app.log);
+  await changeRelay?.start(snapshots);
   await Promise.all([snapshots.start(), apiKeyMap.load()]);
+  if (rateLimiter instanceof RedisRateLimiter) rateLimiter.useLogger(app.log);
   evaluationCounters.start(usageFlushMs, (err) => app.log.error({ err }, 'could not write evaluation counts; kept for the next flush'));
   apiKeyMap.start(usageFlushMs, (err) => app.log.error({ err }, 'could not write API key last-used times; kept for the next flush'));
   app.addHook('onClose', async () => {
     snapshots.close();
+    await changeRelay?.stop();
+    if (rateLimiter instanceof RedisRateLimiter) await rateLimiter.close();
     await Promise.all([evaluationCounters.stop(), apiKeyMap.stop()]);
   });
 }

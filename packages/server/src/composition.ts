@@ -35,6 +35,11 @@ import { InProcessChangeBus, type ChangeBus } from './evaluation/change-bus.js';
 import { SnapshotBuilder } from './evaluation/snapshot-builder.js';
 import { SnapshotCache } from './evaluation/snapshot-cache.js';
 import { ApiKeyMap } from './evaluation/api-key-map.js';
+import { KyselyRevisionStore, type RevisionStore } from './evaluation/revision-store.js';
+import { StreamHub } from './evaluation/stream-hub.js';
+import { SdkDeliveryService } from './evaluation/stream-service.js';
+import { PostgresChangeRelay } from './evaluation/pg-change-relay.js';
+import { RedisRateLimiter } from './features/rate-limits/redis-rate-limiter.js';
 import { EvaluationCounters } from './evaluation/evaluation-counters.js';
 import { EvaluationService } from './evaluation/evaluation-service.js';
 import { FlagValuesService } from './evaluation/flag-values-service.js';
@@ -134,6 +139,14 @@ export interface Services extends EngagementServices, TenantServices, BillingSer
   changes: ChangeBus;
   /** One compiled engine snapshot per environment (+ digest, revision, config); swaps announced via `subscribe`. */
   snapshots: SnapshotCache;
+  /** Stored per-environment revisions (`environment_revisions`): the same number names the same configuration on every instance. */
+  revisions: RevisionStore;
+  /** SDK streams: one channel per environment, events serialised once per swap, `Last-Event-ID` rings. */
+  streams: StreamHub;
+  /** `GET /api/v1/stream` and `GET /api/v1/sdk/config`: who may follow which environment, and its configuration. */
+  sdkDelivery: SdkDeliveryService;
+  /** With PostgreSQL: carries changes between instances (LISTEN/NOTIFY) and checks revisions; null on SQLite. */
+  changeRelay: PostgresChangeRelay | null;
   /** Every API key in memory by SHA-256: what identifies `X-API-Key` without a query. */
   apiKeyMap: ApiKeyMap;
   /** Evaluation counts per environment, flag, variation and UTC day; `read` for usage. */
@@ -219,7 +232,12 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
     console.error('change listener failed', { change, error });
   });
   // The snapshot cache subscribes to the bus before anything else does (see `changes`).
-  const snapshots = new SnapshotCache(new SnapshotBuilder(db, database.dialect), changes);
+  const revisions = new KyselyRevisionStore(db);
+  // Before the snapshot cache: other instances are notified first and rebuild while this one does.
+  const changeRelay = database.dialect === 'postgres' && config.database.dialect === 'postgres'
+    ? new PostgresChangeRelay(db, changes, revisions, { url: config.database.url, revisionCheckMs: config.revisionCheckSeconds * 1000 })
+    : null;
+  const snapshots = new SnapshotCache(new SnapshotBuilder(db, database.dialect), changes, undefined, undefined, revisions);
   const apiKeyStore = new KyselyApiKeyStore();
   const apiKeyMap = new ApiKeyMap(db, apiKeyStore, changes);
   const evaluationCounters = new EvaluationCounters(db);
@@ -278,12 +296,17 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
   };
   tenancy.tenantEnvironments.useEntitlements(entitlements);
   const readiness = new ReadinessRegistry();
+  const streams = new StreamHub(snapshots, apiKeyMap, { heartbeatMs: config.streamHeartbeatMs });
+  // Streams end with a retry hint as soon as draining begins, so they do not hold the shutdown open.
+  readiness.shutdownSignal.addEventListener('abort', () => streams.close(), { once: true });
+  const sdkDelivery = new SdkDeliveryService(evaluation, projectAccess, snapshots, streams);
+  const rateLimiter = config.redisUrl ? new RedisRateLimiter({ url: config.redisUrl, fallback: new InMemoryRateLimiter() }) : new InMemoryRateLimiter();
   readiness.register('snapshots', () => (snapshots.ready && apiKeyMap.ready ? true : 'loading snapshots and API keys'));
   readiness.register('database', async (): Promise<true> => {
     await database.ping();
     return true;
   });
-  return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter: new InMemoryRateLimiter(), changes, snapshots, apiKeyMap, evaluationCounters, evaluation, flagValues, usage, exports, imports, accountDeletions, apiKeys, targeting, segments, oauthClients, externalSignIn, passwords, entitlements, billing, ...engagement, ...tenancy };
+  return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter, changes, snapshots, revisions, streams, sdkDelivery, changeRelay, apiKeyMap, evaluationCounters, evaluation, flagValues, usage, exports, imports, accountDeletions, apiKeys, targeting, segments, oauthClients, externalSignIn, passwords, entitlements, billing, ...engagement, ...tenancy };
 }
 
 /** Issue 5's platform and engagement services. */

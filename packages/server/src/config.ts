@@ -40,6 +40,12 @@ export interface Config {
   fcm: FcmConfig | null;
   /** External ID-token issuers trusted for sign-in and as bearer tokens (`SWITCHYARD_OIDC_*`, `FIREBASE_PROJECT_ID`). */
   externalIssuers: ExternalIssuer[];
+  /** `REDIS_URL`: rate-limit counters shared through Redis; null counts in memory per instance. */
+  redisUrl: string | null;
+  /** Interval of the SDK stream's heartbeat comment (`SWITCHYARD_STREAM_HEARTBEAT_MS`, default 15000). */
+  streamHeartbeatMs: number;
+  /** With PostgreSQL, how often held revisions are compared with the stored ones (`SWITCHYARD_REVISION_CHECK_SECONDS`, default 30; 0 off). */
+  revisionCheckSeconds: number;
   /** Plans, quotas and Stripe (issue 8): billing is on when `STRIPE_SECRET_KEY` is set. */
   billing: BillingSettings;
 }
@@ -298,6 +304,9 @@ export function loadConfig(env: Env = process.env): Config {
     sandboxDays: int(env, 'SWITCHYARD_SANDBOX_DAYS', 14, 1, 3650),
     fcm: fcm(env),
     externalIssuers: externalIssuers(env),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    streamHeartbeatMs: int(env, 'SWITCHYARD_STREAM_HEARTBEAT_MS', 15_000, 10, 3_600_000),
+    revisionCheckSeconds: int(env, 'SWITCHYARD_REVISION_CHECK_SECONDS', 30, 0, 86_400),
     billing: billingSettings(env),
   };
 }

@@ -36,6 +36,7 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   exports: ExportsTable;
   deletion_requests: DeletionRequestsTable;
+  environment_revisions: EnvironmentRevisionsTable;
   billing_subscriptions: BillingSubscriptionsTable;
   billing_events: BillingEventsTable;
 }
@@ -528,4 +529,17 @@ export interface BillingEventsTable {
   type: string;
   organization_id: number | null;
   processed_at: string;
+}
+
+/**
+ * The revision of each environment's evaluable configuration (migration 0011): bumped by whichever
+ * instance first builds a configuration with a new digest, so revision numbers mean the same
+ * configuration on every instance. Stream event ids and the periodic revision check use it.
+ */
+export interface EnvironmentRevisionsTable {
+  environment_id: number;
+  project_id: number;
+  revision: number;
+  digest: string;
+  updated_at: string;
 }

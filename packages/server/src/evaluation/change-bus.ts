@@ -13,6 +13,11 @@ export interface ConfigChange {
   key: string | null;
   /** The user whose write it was, when a user's (so notifications skip them); absent or null otherwise. */
   actorUserId?: number | null;
+  /**
+   * True for a change another instance made, carried here by LISTEN/NOTIFY: rebuild caches from
+   * it, but do not relay it again or act on it as a local write (it was already acted on there).
+   */
+  remote?: boolean;
 }
 
 /** Receives every change; awaited in subscription order before `publish` returns. */

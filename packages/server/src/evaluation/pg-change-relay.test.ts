@@ -115,7 +115,7 @@ describe.skipIf(!testDialects().includes('postgres'))('several instances on one 
 
   it('a key revoked through A closes its streams on B at once', async () => {
     // A's relay was stopped above (a lost notification); A notifies again from here on.
-    await a.services.changeRelay!.start();
+    await a.services.changeRelay!.start(a.services.snapshots);
     const key = await createApiKey(a, admin.accessToken, 'default', { environment: 'production', scope: 'stream' });
     await until(async () => (await b.inject({ method: 'GET', url: '/api/v1/sdk/config', headers: { 'x-api-key': key.key } })).statusCode === 200);
     const c = await openSse(`${baseB}/api/v1/stream`, { 'x-api-key': key.key });

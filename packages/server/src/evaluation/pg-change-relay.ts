@@ -60,20 +60,26 @@ export class PostgresChangeRelay {
   private checkTimer: NodeJS.Timeout | null = null;
   private delayMs: number;
   private logger: RelayLogger;
-  private unsubscribe: (() => void) | null = null;
   private lostOnce = false;
   /** Remote changes received, for tests and metrics. */
   received = 0;
 
+  private snapshots: SnapshotCache | null = null;
+  private started = false;
+
+  /**
+   * Subscribes to `bus` at once: construct it before the snapshot cache, so a change is notified
+   * to the other instances before this one rebuilds its own snapshots (they rebuild in parallel).
+   */
   constructor(
     private readonly db: Kysely<Database>,
     private readonly bus: ChangeBus,
-    private readonly snapshots: SnapshotCache,
     private readonly revisions: RevisionStore,
     private readonly options: PostgresChangeRelayOptions,
   ) {
     this.logger = options.logger ?? silent;
     this.delayMs = options.reconnectMs ?? 500;
+    this.bus.subscribe((change) => this.forward(change));
   }
 
   /** Where trouble is reported from now on (the app's logger, once it exists). */
@@ -86,11 +92,11 @@ export class PostgresChangeRelay {
     return this.client !== null;
   }
 
-  /** Subscribes to the local bus, opens the listener and starts the periodic check. */
-  async start(): Promise<void> {
+  /** Starts notifying, opens the listener and starts the periodic check over `snapshots`. */
+  async start(snapshots: SnapshotCache): Promise<void> {
+    this.snapshots = snapshots;
     this.stopped = false;
-    this.unsubscribe?.();
-    this.unsubscribe = this.bus.subscribe((change) => this.forward(change));
+    this.started = true;
     await this.connect();
     const every = this.options.revisionCheckMs ?? 30_000;
     if (every > 0) {
@@ -104,7 +110,7 @@ export class PostgresChangeRelay {
   /** Stops listening and checking. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.unsubscribe?.();
+    this.started = false;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.checkTimer) clearInterval(this.checkTimer);
     const client = this.client;
@@ -117,18 +123,21 @@ export class PostgresChangeRelay {
    * behind (or not held). Answers the project ids it refreshed.
    */
   async checkRevisions(): Promise<number[]> {
+    const snapshots = this.snapshots;
+    if (!snapshots) return [];
     const stored = await this.revisions.list();
     const stale = new Set<number>();
     for (const r of stored) {
-      const held = this.snapshots.get(r.environmentId);
+      const held = snapshots.get(r.environmentId);
       if (!held || (held.digest !== r.digest && r.revision > held.revision)) stale.add(r.projectId);
     }
-    await Promise.all([...stale].map((p) => this.snapshots.refresh(p).catch(() => {})));
+    await Promise.all([...stale].map((p) => snapshots.refresh(p).catch(() => {})));
     return [...stale];
   }
 
-  private async forward(change: ConfigChange): Promise<void> {
-    if (change.remote) return;
+  /** Not awaited by the write: other instances hear of it while this one rebuilds its own snapshots. */
+  private forward(change: ConfigChange): void {
+    if (change.remote || !this.started) return;
     const payload: Payload = {
       v: 1,
       i: this.instanceId,
@@ -140,12 +149,10 @@ export class PostgresChangeRelay {
       a: change.action,
       k: change.key !== null && change.key.length > 1000 ? null : change.key,
     };
-    try {
-      await sql`select pg_notify(${changeChannel}, ${JSON.stringify(payload)})`.execute(this.db);
-    } catch (err) {
+    sql`select pg_notify(${changeChannel}, ${JSON.stringify(payload)})`.execute(this.db).catch((err: unknown) => {
       // Other instances catch up by their revision check.
       this.logger.warn({ err }, 'could not notify other instances of a change');
-    }
+    });
   }
 
   private async connect(): Promise<void> {

@@ -1,6 +1,7 @@
 import { compile, CompileError, type Snapshot, type SnapshotConfig } from '@switchyard/engine';
 import { digestOf } from './canonical-json.js';
 import type { ChangeBus, ConfigChange } from './change-bus.js';
+import type { RevisionStore } from './revision-store.js';
 import type { EnvironmentConfig, SnapshotBuilder } from './snapshot-builder.js';
 
 /** One environment's compiled snapshot: immutable, swapped whole when its configuration changes. */
@@ -15,7 +16,12 @@ export interface EnvironmentSnapshot {
   readonly config: SnapshotConfig;
   /** SHA-256 of the canonical JSON of `config` (and of `invalidFlags`): strong ETags, stream resumption. */
   readonly digest: string;
-  /** Counts this environment's swaps in this process, from 1; only a changed digest bumps it. */
+  /**
+   * Numbers this environment's successive configurations, from 1; only a changed digest bumps it.
+   * With a `RevisionStore` (the app's) it is the stored, instance-independent revision, so the same
+   * number names the same configuration on every instance and after restarts; without one it
+   * counts swaps in this process.
+   */
   readonly revision: number;
   /** When this snapshot was built (ISO-8601). */
   readonly builtAt: string;
@@ -112,6 +118,8 @@ export class SnapshotCache {
     private logger: SnapshotCacheLogger = silent,
     /** How long after a failed rebuild it is tried again. */
     private readonly retryMs = 1000,
+    /** Where revision numbers come from; in-process counting without one. */
+    private readonly revisions: RevisionStore | null = null,
   ) {
     changes.subscribe((change) => this.onChange(change));
   }
@@ -211,7 +219,7 @@ export class SnapshotCache {
     if (built) {
       for (const env of built.environments) {
         present.add(env.environmentId);
-        const swap = this.install(built.projectId, built.organizationId, env);
+        const swap = await this.install(built.projectId, built.organizationId, env);
         if (swap) swaps.push(swap);
       }
     }
@@ -231,7 +239,7 @@ export class SnapshotCache {
     }
   }
 
-  private install(projectId: number, organizationId: number, env: EnvironmentConfig): SnapshotSwap | null {
+  private async install(projectId: number, organizationId: number, env: EnvironmentConfig): Promise<SnapshotSwap | null> {
     const previous = this.entries.get(env.environmentId) ?? null;
     const { snapshot, config, invalid } = compileLeniently(env.config, env.environmentKey);
     if (invalid.size > 0) {
@@ -241,6 +249,7 @@ export class SnapshotCache {
     // `inactive` only when present, so digests of environments without inactive flags stay as they were.
     const digest = digestOf({ environment: env.environmentKey, config, invalid: [...invalid.keys()].sort(), ...(inactive.length > 0 ? { inactive } : {}) });
     if (previous && previous.digest === digest && previous.projectId === projectId) return null;
+    const revision = await this.nextRevision(env.environmentId, projectId, digest, previous);
     const entry: EnvironmentSnapshot = Object.freeze({
       environmentId: env.environmentId,
       environmentKey: env.environmentKey,
@@ -249,13 +258,27 @@ export class SnapshotCache {
       snapshot,
       config,
       digest,
-      revision: (previous?.revision ?? 0) + 1,
+      revision,
       builtAt: new Date().toISOString(),
       invalidFlags: invalid,
       inactiveFlags: new Set(inactive),
     });
     this.entries.set(env.environmentId, entry);
     return { environmentId: env.environmentId, projectId, previous, current: entry };
+  }
+
+  private async nextRevision(environmentId: number, projectId: number, digest: string, previous: EnvironmentSnapshot | null): Promise<number> {
+    const local = (previous?.revision ?? 0) + 1;
+    if (!this.revisions) return local;
+    try {
+      const stored = await this.revisions.assign(environmentId, projectId, digest);
+      // Never backwards within a process (only possible after a fallback below numbered locally).
+      if (stored > (previous?.revision ?? 0)) return stored;
+      this.logger.warn({ environmentId, stored, held: previous?.revision }, 'the stored revision is behind the held one; numbering locally');
+    } catch (error) {
+      this.logger.warn({ err: error, environmentId }, 'could not record the revision; numbering locally');
+    }
+    return local;
   }
 
   private scheduleRetry(): void {

@@ -5,6 +5,7 @@ import * as m0005 from './0005-flags-targeting-and-keys.js';
 import * as m0007 from './0007-oauth-clients-and-password-resets.js';
 import * as m0008 from './0008-engagement-and-platform.js';
 import * as m0010 from './0010-exports-and-deletions.js';
+import * as m0011 from './0011-environment-revisions.js';
 import * as m0014 from './0014-billing-subscriptions.js';
 
 /**
@@ -19,5 +20,6 @@ export const migrations: Record<string, Migration> = {
   '0007-oauth-clients-and-password-resets': m0007,
   '0008-engagement-and-platform': m0008,
   '0010-exports-and-deletions': m0010,
+  '0011-environment-revisions': m0011,
   '0014-billing-subscriptions': m0014,
 };
