@@ -1,4 +1,4 @@
-/* global process, fetch, setTimeout, clearTimeout, performance */
+/* global process, fetch, setTimeout, clearTimeout, performance, console, URL */
 // `npm run bench:stream`: how long a flag change takes to reach every SDK stream, and what an open
 // stream costs the server.
 //
