@@ -48,6 +48,8 @@ import { usageRoutes } from './http/v1/usage.routes.js';
 import { exportRoutes } from './http/v1/exports.routes.js';
 import { accountDeletionRoutes } from './http/v1/account-deletion.routes.js';
 import { flipswitchPlugin, flipswitchPrefix } from './http/flipswitch/plugin.js';
+import { ofrepPlugin, ofrepPrefix } from './http/ofrep/plugin.js';
+import { flagdRoutes } from './http/v1/flagd.routes.js';
 import { streamRoutes } from './http/v1/stream.routes.js';
 import { RedisRateLimiter } from './features/rate-limits/redis-rate-limiter.js';
 
@@ -164,6 +166,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(flagEnvironmentRoutes);
   await app.register(ruleRoutes);
   await app.register(segmentRoutes);
+  await app.register(flagdRoutes);
   await app.register(productTourRoutes);
   await app.register(notificationRoutes);
   await app.register(sandboxRoutes);
@@ -181,6 +184,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(toggleSmartlyPlugin, { prefix: toggleSmartlyPrefix });
   // Flipswitch admin API: user bearer tokens, its own problem+json errors and not-found handling.
   await app.register(flipswitchPlugin, { prefix: flipswitchPrefix });
+  // OpenFeature OFREP: API keys as bearer or X-API-Key, its own limit, CORS and error body.
+  await app.register(ofrepPlugin, { prefix: ofrepPrefix, perKeyPerMinute: config.rateLimitPerMinute });
   return app;
 }
 

@@ -42,6 +42,9 @@ import { PostgresChangeRelay } from './evaluation/pg-change-relay.js';
 import { RedisRateLimiter } from './features/rate-limits/redis-rate-limiter.js';
 import { EvaluationCounters } from './evaluation/evaluation-counters.js';
 import { EvaluationService } from './evaluation/evaluation-service.js';
+import { OfrepService } from './evaluation/ofrep-service.js';
+import { FlagdService } from './features/flagd/flagd-service.js';
+import { KyselyFlagdStore } from './features/flagd/flagd-store.js';
 import { FlagValuesService } from './evaluation/flag-values-service.js';
 import { KyselyUsageStore } from './features/usage/usage-store.js';
 import { UsageService } from './features/usage/usage-service.js';
@@ -155,6 +158,10 @@ export interface Services extends EngagementServices, TenantServices, BillingSer
   evaluation: EvaluationService;
   /** Flag values by API key with no targeting context (ToggleSmartly's get-values), from memory. */
   flagValues: FlagValuesService;
+  /** OpenFeature OFREP evaluations by API key (memory only). */
+  ofrep: OfrepService;
+  /** flagd documents in and out of a project environment. */
+  flagd: FlagdService;
   /** Togul's `/usage`: evaluations per day, flag and environment, and resource counts against the plan's limits. */
   usage: UsageService;
   /** Togul's `/exports`: background export jobs of an organisation or project, and their documents. */
@@ -243,6 +250,7 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
   const evaluationCounters = new EvaluationCounters(db);
   const evaluation = new EvaluationService(apiKeyMap, snapshots, evaluationCounters);
   const flagValues = new FlagValuesService(apiKeyMap, evaluation);
+  const ofrep = new OfrepService(evaluation, evaluationCounters);
   const audit = new KyselyAuditStore();
   const organizationStore = new KyselyOrganizationStore();
   const access = new AccessService(db, organizationStore, new KyselyRoleStore());
@@ -253,6 +261,7 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
   const flagStore = new KyselyFlagStore();
   const projects = new ProjectService(db, access, projectAccess, projectStore, organizationStore, flagStore, audit, changes);
   const environments = new EnvironmentService(db, projectAccess, projectStore, audit, changes);
+  const flagd = new FlagdService(db, projectAccess, environments, new KyselyFlagdStore(database.dialect), audit, changes, snapshots);
   const projectMembers = new ProjectMemberService(db, projectAccess, projectMemberStore, organizationStore, audit);
   const flags = new FlagService(db, projectAccess, projectStore, flagStore, audit, changes);
   const auditQuery = new AuditQueryService(db, projectAccess, flags, flagStore, new KyselyAuditQueryStore());
@@ -306,7 +315,7 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
     await database.ping();
     return true;
   });
-  return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter, changes, snapshots, revisions, streams, sdkDelivery, changeRelay, apiKeyMap, evaluationCounters, evaluation, flagValues, usage, exports, imports, accountDeletions, apiKeys, targeting, segments, oauthClients, externalSignIn, passwords, entitlements, billing, ...engagement, ...tenancy };
+  return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter, changes, snapshots, revisions, streams, sdkDelivery, changeRelay, apiKeyMap, evaluationCounters, evaluation, flagValues, ofrep, flagd, usage, exports, imports, accountDeletions, apiKeys, targeting, segments, oauthClients, externalSignIn, passwords, entitlements, billing, ...engagement, ...tenancy };
 }
 
 /** Issue 5's platform and engagement services. */

@@ -3,6 +3,7 @@
  * ids are 53-bit integers (`bigint` on PostgreSQL, parsed back to number), timestamps are
  * ISO-8601 UTC text, booleans are 0/1 integers, JSON is text. Stores map them to domain types.
  */
+import type { Generated } from 'kysely';
 export interface Database {
   users: UsersTable;
   external_identities: ExternalIdentitiesTable;
@@ -287,6 +288,10 @@ export interface FlagEnvironmentsTable {
   prerequisites: string;
   /** JSON flagd JSONLogic targeting used instead of rules, or null. */
   targeting: string | null;
+  /** 1 when imported from flagd: disabled serves nothing unless `off_variation` is set (migration 0012). */
+  flagd: Generated<number>;
+  /** This environment's default variation (flagd `defaultVariant`); NULL: the flag's, or none when `flagd` = 1 (migration 0012). */
+  default_variation: string | null;
   version: number;
   updated_at: string;
 }

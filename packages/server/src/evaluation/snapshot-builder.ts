@@ -118,6 +118,8 @@ export class SnapshotBuilder {
           'flag_environments.targets',
           'flag_environments.prerequisites',
           'flag_environments.targeting',
+          'flag_environments.flagd',
+          'flag_environments.default_variation',
         ])
         .where('flags.project_id', '=', projectId)
         .execute();
@@ -180,7 +182,9 @@ export class SnapshotBuilder {
           environment = {
             // An inactive flag serves its off variation in every environment.
             enabled: fe.enabled === 1 && f.status === 'active',
-            ...(fe.off_variation !== null ? { offVariation: fe.off_variation } : {}),
+            // flagd's semantics: a disabled flag serves nothing, and no defaultVariant means no default.
+            ...(fe.off_variation !== null ? { offVariation: fe.off_variation } : fe.flagd === 1 ? { offVariation: null } : {}),
+            ...(fe.default_variation !== null ? { defaultVariation: fe.default_variation } : fe.flagd === 1 ? { defaultVariation: null } : {}),
             ...(targets ? { targets } : {}),
             ...(prerequisites ? { prerequisites } : {}),
             ...(targeting !== null ? { targeting } : {}),

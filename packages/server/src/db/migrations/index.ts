@@ -6,6 +6,7 @@ import * as m0007 from './0007-oauth-clients-and-password-resets.js';
 import * as m0008 from './0008-engagement-and-platform.js';
 import * as m0010 from './0010-exports-and-deletions.js';
 import * as m0011 from './0011-environment-revisions.js';
+import * as m0012 from './0012-flagd-environment-defaults.js';
 import * as m0014 from './0014-billing-subscriptions.js';
 
 /**
@@ -21,5 +22,6 @@ export const migrations: Record<string, Migration> = {
   '0008-engagement-and-platform': m0008,
   '0010-exports-and-deletions': m0010,
   '0011-environment-revisions': m0011,
+  '0012-flagd-environment-defaults': m0012,
   '0014-billing-subscriptions': m0014,
 };

@@ -1,5 +1,5 @@
 import type { ConditionConfig, FlagType, JsonValue, PrerequisiteConfig, ServeConfig, TargetConfig } from '@switchyard/engine';
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Dialect } from '../../db/connect.js';
 import type { Database } from '../../db/schema.js';
 import type { Environment } from '../projects/project-store.js';
@@ -111,7 +111,7 @@ export interface TargetingStore {
   rulesUsingSegment(db: Db, projectId: number, segmentKey: string): Promise<RuleReference[]>;
 }
 
-type FlagEnvRow = Database['flag_environments'];
+type FlagEnvRow = Selectable<Database['flag_environments']>;
 type RuleRow = Database['rules'];
 
 function parse<T>(text: string | null, fallback: T): T {

@@ -1,0 +1,119 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { RateLimitedError } from '../../domain/errors.js';
+import { rateLimitKey } from '../plugins/rate-limit.js';
+import { ofrepErrorHandler, ofrepFailure } from './errors.js';
+import {
+  OfrepBulkFailure,
+  OfrepBulkHeaders,
+  OfrepBulkQuery,
+  OfrepBulkSuccess,
+  OfrepEvaluationFailure,
+  OfrepEvaluationRequest,
+  OfrepEvaluationSuccess,
+  OfrepFlagParams,
+  OfrepGeneralError,
+} from './ofrep.schemas.js';
+
+/** Where OFREP lives; providers are configured with the server's origin as base URL. */
+export const ofrepPrefix = '/ofrep/v1';
+
+/** OFREP's limits. */
+export interface OfrepOptions {
+  /** Requests per API key (or client IP without one) per minute. */
+  perKeyPerMinute: number;
+}
+
+const tags = ['ofrep'];
+const allowHeaders = 'Authorization, X-API-Key, Content-Type, If-None-Match';
+const exposeHeaders = 'ETag, Retry-After';
+const general = { 401: OfrepGeneralError, 403: OfrepGeneralError, 429: OfrepGeneralError, 500: OfrepGeneralError, 503: OfrepGeneralError };
+
+/** Whether `If-None-Match` names `etag` (a list, weak forms and `*` included). */
+export function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  return header.split(',').some((raw) => {
+    const t = raw.trim();
+    return t === '*' || t === etag || t === `W/${etag}`;
+  });
+}
+
+/**
+ * The OpenFeature Remote Evaluation Protocol (`specs/ofrep-openapi.yaml`) as one encapsulated
+ * plugin: its own credential check (`Authorization: Bearer <api key>` or `X-API-Key`, identified
+ * app-wide; server or sdk scope), limit, CORS and error body (`{key, errorCode, errorDetails}`).
+ * Answers written before its handlers run (the shutdown gate's problem) leave in its shape too.
+ */
+export const ofrepPlugin: FastifyPluginAsync<OfrepOptions> = async (root, options) => {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const { ofrep, rateLimiter } = app.services;
+
+  app.setErrorHandler(ofrepErrorHandler);
+  app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
+    return reply.status(404).type('application/json; charset=utf-8').send({ errorDetails: `No OFREP endpoint ${request.method} ${request.url.split('?')[0]}` });
+  });
+  // CORS for browsers (the web provider): any origin — the credential is a header, never a cookie.
+  app.addHook('onRequest', (request, reply, done) => {
+    const origin = request.headers.origin;
+    reply.header('Access-Control-Allow-Origin', typeof origin === 'string' ? origin : '*');
+    reply.header('Vary', 'Origin');
+    reply.header('Access-Control-Expose-Headers', exposeHeaders);
+    done();
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    const type = String(reply.getHeader('content-type') ?? '');
+    if (!type.startsWith('application/problem+json')) return payload;
+    reply.type('application/json; charset=utf-8');
+    return JSON.stringify({ errorDetails: ofrepFailure({ statusCode: reply.statusCode }).body.errorDetails });
+  });
+  app.addHook('preParsing', async (request, reply) => {
+    if (request.method === 'OPTIONS') return;
+    const result = await rateLimiter.hit(`ofrep:${rateLimitKey(request)}`, options.perKeyPerMinute, 60);
+    reply.header('RateLimit-Limit', String(result.limit));
+    reply.header('RateLimit-Remaining', String(result.remaining));
+    reply.header('RateLimit-Reset', String(result.resetSeconds));
+    if (!result.allowed) throw new RateLimitedError(result.resetSeconds);
+  });
+
+  const preflight = async (_request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('Access-Control-Allow-Methods', 'POST, OPTIONS');
+    reply.header('Access-Control-Allow-Headers', allowHeaders);
+    reply.header('Access-Control-Max-Age', '600');
+    return reply.status(204).send();
+  };
+  for (const url of ['/evaluate/flags', '/evaluate/flags/:key']) {
+    app.options(url, { schema: { operationId: url.endsWith(':key') ? 'ofrepPreflightFlag' : 'ofrepPreflightBulk', tags, hide: true, response: { 204: { type: 'null' } } } }, preflight);
+  }
+
+  app.post('/evaluate/flags/:key', {
+    schema: {
+      operationId: 'ofrepEvaluateFlag',
+      tags,
+      summary: 'OFREP: evaluate one flag for a context',
+      params: OfrepFlagParams,
+      body: OfrepEvaluationRequest,
+      response: { 200: OfrepEvaluationSuccess, 400: OfrepEvaluationFailure, 404: OfrepEvaluationFailure, ...general },
+    },
+  }, async (request, reply) => {
+    const outcome = ofrep.evaluateFlag(request.actor, request.params.key, request.body.context);
+    if (outcome.errorCode !== undefined) return reply.status(outcome.errorCode === 'FLAG_NOT_FOUND' ? 404 : 400).send(outcome as never);
+    return outcome as never;
+  });
+
+  app.post('/evaluate/flags', {
+    schema: {
+      operationId: 'ofrepEvaluateFlagsBulk',
+      tags,
+      summary: "OFREP: evaluate every flag of the key's environment (ETag / If-None-Match)",
+      headers: OfrepBulkHeaders,
+      querystring: OfrepBulkQuery,
+      body: OfrepEvaluationRequest,
+      response: { 200: OfrepBulkSuccess, 304: { type: 'null', description: 'Not Modified' }, 400: OfrepBulkFailure, ...general },
+    },
+  }, async (request, reply) => {
+    const { flags, etag } = ofrep.evaluateAll(request.actor, request.body.context);
+    reply.header('ETag', etag);
+    if (matchesEtag(request.headers['if-none-match'], etag)) return reply.status(304).send(null);
+    return { flags } as never;
+  });
+};
