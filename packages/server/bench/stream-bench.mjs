@@ -112,6 +112,14 @@ async function heapBytes(base) {
   return m ? Number(m[1]) : NaN;
 }
 
+/** The server's own fan-out time (sum and count of switchyard_sse_fanout_seconds). */
+async function fanoutTotals(base) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const sum = /^switchyard_sse_fanout_seconds_sum (\S+)$/m.exec(text);
+  const count = /^switchyard_sse_fanout_seconds_count (\S+)$/m.exec(text);
+  return { sum: sum ? Number(sum[1]) : 0, count: count ? Number(count[1]) : 0 };
+}
+
 /** Opens one stream; resolves once its `put` arrived. `onPatch` is called for every `patch` event. */
 function subscribe(base, key, onPatch) {
   return new Promise((resolve, reject) => {
@@ -178,9 +186,11 @@ async function scenario(label, writer, reader, readerPid, setup, n) {
   await new Promise((r) => setTimeout(r, 500));
   const heapAfter = await heapBytes(reader.base);
   const rssAfter = rssBytes(readerPid);
+  let fanoutBefore = { sum: 0, count: 0 };
   // Change 0 warms up (not measured).
   for (let c = 0; c <= changes; c++) {
     measuring = c > 0;
+    if (c === 1) fanoutBefore = await fanoutTotals(reader.base);
     seen = 0;
     const done = new Promise((r) => (settle = r));
     setup.enabled = !setup.enabled;
@@ -192,6 +202,7 @@ async function scenario(label, writer, reader, readerPid, setup, n) {
     clearTimeout(timer);
     await new Promise((r) => setTimeout(r, 50));
   }
+  const fanoutAfter = await fanoutTotals(reader.base);
   for (const s of streams) s.close();
   await new Promise((r) => setTimeout(r, 300));
   const sorted = [...latencies].sort((a, b) => a - b);
@@ -203,6 +214,7 @@ async function scenario(label, writer, reader, readerPid, setup, n) {
     p99: percentile(sorted, 99),
     max: sorted[sorted.length - 1],
     writeP50: percentile([...writes].sort((x, y) => x - y), 50),
+    serverFanoutMs: fanoutAfter.count > fanoutBefore.count ? ((fanoutAfter.sum - fanoutBefore.sum) * 1000) / (fanoutAfter.count - fanoutBefore.count) : NaN,
     spreadP99: percentile([...spreads].sort((x, y) => x - y), 99),
     rssPerStream: (rssAfter - rssBefore) / n,
     heapPerStream: (heapAfter - heapBefore) / n,
@@ -213,7 +225,7 @@ function print(r) {
   const kb = (b) => `${(b / 1024).toFixed(1)} KiB`;
   console.log(
     `${r.label.padEnd(14)} N=${String(r.subscribers).padStart(5)}  p50 ${r.p50.toFixed(1).padStart(6)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  max ${r.max.toFixed(1).padStart(6)} ms  ` +
-      `(write answered p50 ${r.writeP50.toFixed(1)} ms; first→last delivery p99 ${r.spreadP99.toFixed(1)} ms)  memory/stream: RSS ${kb(r.rssPerStream)}, heap ${kb(r.heapPerStream)}  (${r.samples} deliveries)`,
+      `(write answered p50 ${r.writeP50.toFixed(1)} ms; first→last delivery p99 ${r.spreadP99.toFixed(1)} ms; server fan-out mean ${r.serverFanoutMs.toFixed(2)} ms)  memory/stream: RSS ${kb(r.rssPerStream)}, heap ${kb(r.heapPerStream)}  (${r.samples} deliveries)`,
   );
 }
 

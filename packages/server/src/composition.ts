@@ -35,6 +35,7 @@ import { InProcessChangeBus, type ChangeBus } from './evaluation/change-bus.js';
 import { SnapshotBuilder } from './evaluation/snapshot-builder.js';
 import { SnapshotCache } from './evaluation/snapshot-cache.js';
 import { ApiKeyMap } from './evaluation/api-key-map.js';
+import { Gauge, Histogram } from 'prom-client';
 import { KyselyRevisionStore, type RevisionStore } from './evaluation/revision-store.js';
 import { StreamHub } from './evaluation/stream-hub.js';
 import { SdkDeliveryService } from './evaluation/stream-service.js';
@@ -305,7 +306,15 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
   };
   tenancy.tenantEnvironments.useEntitlements(entitlements);
   const readiness = new ReadinessRegistry();
-  const streams = new StreamHub(snapshots, apiKeyMap, { heartbeatMs: config.streamHeartbeatMs });
+  const metrics = createServerMetrics();
+  const fanout = new Histogram({
+    name: 'switchyard_sse_fanout_seconds',
+    help: 'Time to write one configuration change to every stream of its environment',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+    registers: [metrics.registry],
+  });
+  const streams = new StreamHub(snapshots, apiKeyMap, { heartbeatMs: config.streamHeartbeatMs, onFanout: (seconds) => fanout.observe(seconds) });
+  new Gauge({ name: 'switchyard_sse_streams_open', help: 'Open SDK streams on this instance', registers: [metrics.registry], collect() { this.set(streams.size); } });
   // Streams end with a retry hint as soon as draining begins, so they do not hold the shutdown open.
   readiness.shutdownSignal.addEventListener('abort', () => streams.close(), { once: true });
   const sdkDelivery = new SdkDeliveryService(evaluation, projectAccess, snapshots, streams);
@@ -315,7 +324,7 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
     await database.ping();
     return true;
   });
-  return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics: createServerMetrics(), rateLimiter, changes, snapshots, revisions, streams, sdkDelivery, changeRelay, apiKeyMap, evaluationCounters, evaluation, flagValues, ofrep, flagd, usage, exports, imports, accountDeletions, apiKeys, targeting, segments, oauthClients, externalSignIn, passwords, entitlements, billing, ...engagement, ...tenancy };
+  return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics, rateLimiter, changes, snapshots, revisions, streams, sdkDelivery, changeRelay, apiKeyMap, evaluationCounters, evaluation, flagValues, ofrep, flagd, usage, exports, imports, accountDeletions, apiKeys, targeting, segments, oauthClients, externalSignIn, passwords, entitlements, billing, ...engagement, ...tenancy };
 }
 
 /** Issue 5's platform and engagement services. */

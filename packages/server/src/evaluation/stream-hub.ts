@@ -30,6 +30,8 @@ export interface StreamHubOptions {
   maxPendingBytes?: number;
   /** The `retry:` hint (ms) sent to every stream on shutdown (default 2000). */
   shutdownRetryMs?: number;
+  /** Told how long writing one change to every subscriber of its environment took (metrics). */
+  onFanout?: (seconds: number, subscribers: number) => void;
 }
 
 /** One revision step: the serialised events that take a client from revision `from` to `to`. */
@@ -98,6 +100,7 @@ export class StreamHub {
   private readonly ringBytesMax: number;
   private readonly maxPendingBytes: number;
   private readonly shutdownRetryMs: number;
+  private readonly onFanout: ((seconds: number, subscribers: number) => void) | undefined;
   private timer: NodeJS.Timeout | null = null;
   private openCount = 0;
   private closing = false;
@@ -112,6 +115,7 @@ export class StreamHub {
     this.ringBytesMax = options.ringBytes ?? 1024 * 1024;
     this.maxPendingBytes = options.maxPendingBytes ?? 4 * 1024 * 1024;
     this.shutdownRetryMs = options.shutdownRetryMs ?? 2000;
+    this.onFanout = options.onFanout;
     snapshots.subscribe((swap) => this.onSwap(swap));
     keys.subscribe((identity) => {
       if (!identity.revoked) return;
@@ -222,6 +226,7 @@ export class StreamHub {
       for (const s of channel.subscribers) s.revision = current.revision;
       return;
     }
+    const started = this.onFanout ? performance.now() : 0;
     // Encoded once: a thousand subscribers get the same bytes.
     const chunk = Buffer.from(step.frames.length === 1 ? step.frames[0]! : step.frames.join(''), 'utf8');
     for (const s of [...channel.subscribers]) {
@@ -231,6 +236,7 @@ export class StreamHub {
       s.sink.write(chunk);
       if (s.sink.pendingBytes > this.maxPendingBytes) this.drop(channel, s);
     }
+    this.onFanout?.((performance.now() - started) / 1000, channel.subscribers.size);
   }
 
   /** The events that turn `previous`'s configuration into `current`'s, serialised with their ids. */
