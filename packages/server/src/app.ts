@@ -37,7 +37,6 @@ import { apiKeyIdentifier } from './http/plugins/api-key-identifier.js';
 import { clientTokenIdentifier } from './http/plugins/client-token-identifier.js';
 import { idTokenIdentifier } from './http/plugins/id-token-identifier.js';
 import { passwordRoutes } from './http/v1/password.routes.js';
-import { billingRoutes } from './http/v1/billing.routes.js';
 import { oauthClientRoutes, oauthTokenRoutes } from './http/v1/oauth.routes.js';
 import { apiKeyRoutes } from './http/v1/api-keys.routes.js';
 import { evaluatePath, evaluateRoutes } from './http/v1/evaluate.routes.js';
@@ -51,6 +50,7 @@ import { flipswitchPlugin, flipswitchPrefix } from './http/flipswitch/plugin.js'
 import { ofrepPlugin, ofrepPrefix } from './http/ofrep/plugin.js';
 import { flagdRoutes } from './http/v1/flagd.routes.js';
 import { streamRoutes } from './http/v1/stream.routes.js';
+import { billingRoutes } from './http/v1/billing.routes.js';
 import { RedisRateLimiter } from './features/rate-limits/redis-rate-limiter.js';
 
 declare module 'fastify' {
@@ -122,7 +122,17 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   app.decorate('routeIndex', routes);
   await installOpenApi(app, { version: config.version });
   installRequestMetrics(app, app.services.metrics);
-  installRateLimit(app, { limiter: app.services.rateLimiter, limitPerMinute: config.rateLimitPerMinute, exempt: [toggleSmartlyPrefix] });
+  const { entitlements } = app.services;
+  installRateLimit(app, {
+    limiter: app.services.rateLimiter,
+    limitPerMinute: config.rateLimitPerMinute,
+    evaluationLimitPerMinute: config.billing.evaluationRateLimitPerMinute,
+    // Server SDKs evaluate far more often than people manage: their own, higher budget per
+    // credential. (OFREP, outside /api/v1, applies its own per-key limit.)
+    evaluationPrefixes: [evaluatePath, '/api/v1/stream', '/api/v1/sdk'],
+    policy: { limitFor: (actor, kind) => entitlements.requestLimit(actor, kind), admitEvaluation: (actor) => entitlements.admitEvaluation(actor) },
+    exempt: [toggleSmartlyPrefix],
+  });
   installShutdownGate(app);
   installIdempotency(app, app.services.idempotency);
   // Callback-style (not async) hooks: on the evaluate hot path each async hook is a promise and a

@@ -288,6 +288,8 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
     billingEnabled: config.billing.stripe !== null,
     defaultPlan: config.billing.defaultPlan,
     evaluationOverageGracePercent: config.billing.evaluationOverageGracePercent,
+    defaultRequestsPerMinute: config.rateLimitPerMinute,
+    defaultEvaluationRequestsPerMinute: config.billing.evaluationRateLimitPerMinute,
   });
   for (const service of [flags, environments, invitations, apiKeys]) service.useEntitlements(entitlements);
   const billing = new BillingService(db, access, new KyselyBillingStore(), entitlements, audit, config.billing.stripe, config.billing.defaultPlan);

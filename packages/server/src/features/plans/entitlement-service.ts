@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import type { Actor } from '../../domain/actor.js';
 import { ForbiddenError, NotFoundError } from '../../domain/errors.js';
 import { nowIso } from '../../domain/ids.js';
 import type { EvaluationCounters } from '../../evaluation/evaluation-counters.js';
@@ -48,6 +49,10 @@ export interface EntitlementOptions {
   /** How long a plan or evaluation count read for the request path is reused (default 30 s). */
   cacheMs?: number;
   now?: () => number;
+  /** Management requests per minute when the plan sets none (`SWITCHYARD_RATE_LIMIT_PER_MINUTE`). */
+  defaultRequestsPerMinute?: number;
+  /** Evaluation requests per minute when the plan sets none (`SWITCHYARD_EVALUATION_RATE_LIMIT_PER_MINUTE`). */
+  defaultEvaluationRequestsPerMinute?: number;
 }
 
 /**
@@ -174,6 +179,35 @@ export class EntitlementService implements EntitlementCheck {
       });
     }
     return hit?.quota.state === 'exhausted';
+  }
+
+  /**
+   * Requests per minute for a caller: its organisation's plan's (management or evaluation), the
+   * server's defaults when the plan sets none or the caller is anonymous.
+   */
+  requestLimit(actor: Actor | null, kind: 'management' | 'evaluation'): number | Promise<number> {
+    const fallback = kind === 'evaluation' ? (this.options.defaultEvaluationRequestsPerMinute ?? 6000) : (this.options.defaultRequestsPerMinute ?? 600);
+    const orgId = actor?.organizationId ?? null;
+    if (!this.options.billingEnabled || orgId === null) return fallback;
+    const hit = this.planCache.get(orgId);
+    const pick = (plan: Plan) => (kind === 'evaluation' ? plan.limits.evaluationRequestsPerMinute : plan.limits.apiRequestsPerMinute) ?? fallback;
+    if (hit && this.now() - hit.at < this.cacheMs) return pick(hit.plan);
+    return this.cachedPlanOf(orgId).then(pick, () => fallback);
+  }
+
+  /**
+   * Evaluation for an organisation past its monthly limit plus grace: 403 `quota_exceeded`
+   * (limit `evaluationsPerMonth`). Within the grace it is served; the quota shows state `over`.
+   */
+  admitEvaluation(actor: Actor | null): void {
+    const orgId = actor?.organizationId ?? null;
+    if (orgId === null || !this.evaluationExhausted(orgId)) return;
+    const quota = this.evaluationCache.get(orgId)!.quota;
+    throw new ForbiddenError(
+      `This organisation has used ${quota.used} evaluations this month; its plan allows ${quota.allowed} (served up to ${quota.hardLimit} with the overage grace)`,
+      'quota_exceeded',
+      { limit: 'evaluationsPerMonth', current: quota.used, allowed: quota.allowed, hardLimit: quota.hardLimit },
+    );
   }
 
   /** Sets an organisation's stored plan (billing webhooks), in the caller's transaction. */

@@ -51,12 +51,12 @@ export type PlanTable = Record<PlanId, Plan>;
 export const defaultPlans: PlanTable = {
   sandbox: {
     id: 'sandbox',
-    limits: { flags: 10, environments: 2, members: 3, apiKeys: 3, evaluationsPerMonth: 100_000, apiRequestsPerMinute: 120, evaluationRequestsPerMinute: 1200 },
+    limits: { flags: 10, environments: 3, members: 3, apiKeys: 3, evaluationsPerMonth: 100_000, apiRequestsPerMinute: 120, evaluationRequestsPerMinute: 1200 },
     features: { analytics: false, experiments: false, multivariate: false },
   },
   standard: {
     id: 'standard',
-    limits: { flags: 100, environments: 3, members: 10, apiKeys: 20, evaluationsPerMonth: 5_000_000, apiRequestsPerMinute: 600, evaluationRequestsPerMinute: 6000 },
+    limits: { flags: 100, environments: 5, members: 10, apiKeys: 20, evaluationsPerMonth: 5_000_000, apiRequestsPerMinute: 600, evaluationRequestsPerMinute: 6000 },
     features: { analytics: true, experiments: false, multivariate: false },
   },
   enhanced: {

@@ -3,11 +3,28 @@ import type { Actor } from '../../domain/actor.js';
 import { RateLimitedError } from '../../domain/errors.js';
 import type { RateLimiter } from '../../features/rate-limits/rate-limiter.js';
 
+/** Management traffic, or evaluation traffic (evaluate, OFREP, SDK streams and config), which has its own budget. */
+export type TrafficKind = 'management' | 'evaluation';
+
+/** Where per-caller limits come from (the plan of the caller's organisation). */
+export interface RateLimitPolicy {
+  /** Requests per minute for this caller (null: anonymous) and kind of traffic. */
+  limitFor(actor: Actor | null, kind: TrafficKind): number | Promise<number>;
+  /** Throws (e.g. 403 `quota_exceeded`) when the caller's organisation may not be served evaluations now. */
+  admitEvaluation?(actor: Actor | null): void;
+}
+
 /** How the `/api/v1` rate limit is applied. */
 export interface RateLimitOptions {
   limiter: RateLimiter;
-  /** Requests per credential (or client IP, for anonymous callers) per minute. */
+  /** Requests per credential (or client IP, for anonymous callers) per minute, without a policy. */
   limitPerMinute: number;
+  /** Evaluation requests per credential (or client IP) per minute, without a policy (default: `limitPerMinute`). */
+  evaluationLimitPerMinute?: number;
+  /** Path prefixes counted as evaluation traffic, in their own bucket — also outside `prefix` (OFREP). */
+  evaluationPrefixes?: readonly string[];
+  /** Per-caller limits (plans); without it every caller gets the fixed limits. */
+  policy?: RateLimitPolicy;
   /** Paths under this prefix are limited. */
   prefix?: string;
   /** Path prefixes under `prefix` that apply limits of their own (ToggleSmartly's documented ones) and are not counted here. */
@@ -26,9 +43,10 @@ export function rateLimitKey(request: FastifyRequest): string {
 }
 
 /**
- * Counts every request under `prefix` and answers 429 (`RateLimitedError`, with `Retry-After`)
- * past the limit. `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (delta seconds)
- * go on every response it counts, errors included.
+ * Counts every request under `prefix` (and under `evaluationPrefixes`, in a bucket of its own)
+ * and answers 429 (`RateLimitedError`, with `Retry-After`) past the limit — the policy's for the
+ * caller, else the fixed one. `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`
+ * (delta seconds) go on every response it counts, errors included.
  *
  * Installed as an app-level `preParsing` hook: it runs after every `onRequest` hook — so after the
  * identity hook has set `request.actor` — and before the body is read, so a limited caller costs
@@ -38,14 +56,25 @@ export function installRateLimit(app: FastifyInstance, options: RateLimitOptions
   const prefix = options.prefix ?? '/api/v1';
   const windowSeconds = 60;
   const exempt = options.exempt ?? [];
+  const evaluationPrefixes = options.evaluationPrefixes ?? [];
+  const under = (url: string, p: string) => url === p || url.startsWith(p.endsWith('/') ? p : `${p}/`) || url.startsWith(`${p}?`);
   app.addHook('preParsing', async (request, reply) => {
     const url = request.url;
-    if (!(url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`))) return;
-    if (exempt.some((p) => url === p || url.startsWith(`${p}/`) || url.startsWith(`${p}?`))) return;
-    const result = await options.limiter.hit(rateLimitKey(request), options.limitPerMinute, windowSeconds);
+    let kind: TrafficKind;
+    if (evaluationPrefixes.some((p) => under(url, p))) kind = 'evaluation';
+    else if (under(url, prefix) && !exempt.some((p) => under(url, p))) kind = 'management';
+    else return;
+    const actor = (request as unknown as { actor?: Actor | null }).actor ?? null;
+    const limit = options.policy
+      ? await options.policy.limitFor(actor, kind)
+      : kind === 'evaluation' ? (options.evaluationLimitPerMinute ?? options.limitPerMinute) : options.limitPerMinute;
+    // Separate buckets: SDKs polling evaluations never use up a credential's management budget.
+    const key = kind === 'evaluation' ? `eval:${rateLimitKey(request)}` : rateLimitKey(request);
+    const result = await options.limiter.hit(key, limit, windowSeconds);
     reply.header('RateLimit-Limit', String(result.limit));
     reply.header('RateLimit-Remaining', String(result.remaining));
     reply.header('RateLimit-Reset', String(result.resetSeconds));
     if (!result.allowed) throw new RateLimitedError(result.resetSeconds);
+    if (kind === 'evaluation') options.policy?.admitEvaluation?.(actor);
   });
 }
