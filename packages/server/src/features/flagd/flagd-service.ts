@@ -3,7 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { Actor } from '../../domain/actor.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
-import { newId, nowIso } from '../../domain/ids.js';
+import { nowIso } from '../../domain/ids.js';
 import { keyPattern } from '../../domain/keys.js';
 import type { ChangeBus } from '../../evaluation/change-bus.js';
 import type { SnapshotCache } from '../../evaluation/snapshot-cache.js';
