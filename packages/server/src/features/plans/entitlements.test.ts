@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../../domain/ids.js';
 import { authHeader, signUp, type SignedUpUser } from '../../testing/auth.js';
 import { createApiKey, evaluateWith } from '../../testing/evaluation-fixtures.js';
 import { createTestApp, type TestApp } from '../../testing/test-app.js';
@@ -33,6 +34,32 @@ describe.each(testDialects())('plan limits and features (billing on) on %s', (di
     expect(await t.database.handle.db.selectFrom('flags').select('key').where('key', '=', 'three').execute()).toEqual([]);
     expect((await t.app.inject({ method: 'POST', url: `${flagsUrl}/one/archive`, headers: authHeader(admin.accessToken) })).statusCode).toBeLessThan(300);
     expect((await createFlag(admin, { key: 'three', type: 'boolean' })).statusCode).toBe(200);
+  });
+
+  it('serialises checks on one organisation: a second transaction waits for the first and sees what it created', async () => {
+    const admin = await signUp(t.app);
+    expect((await createFlag(admin, { key: 'first', type: 'boolean' })).statusCode).toBe(200);
+    const db = t.database.handle.db;
+    const project = await db.selectFrom('projects').select('id').where('organization_id', '=', admin.organizationId).executeTakeFirstOrThrow();
+    const { entitlements } = t.app.services;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const hasLock = new Promise<void>((resolve) => (locked = resolve));
+    const first = db.transaction().execute(async (trx) => {
+      await entitlements.requireWithinLimit(admin.organizationId, 'flags', trx);
+      const now = new Date().toISOString();
+      await trx.insertInto('flags').values({ id: newId(), project_id: Number(project.id), key: 'second', name: 'second', description: null, type: 'boolean', default_variation: 'off', tags: '[]', status: 'active', metadata: null, version: 1, created_by: null, created_at: now, updated_at: now, archived_at: null }).execute();
+      locked();
+      await held;
+    });
+    await hasLock;
+    const second = db.transaction().execute((trx) => entitlements.requireWithinLimit(admin.organizationId, 'flags', trx));
+    const outcome = second.then(() => 'allowed', (err: { code?: string }) => err.code);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    release();
+    await first;
+    expect(await outcome).toBe('quota_exceeded');
   });
 
   it('refuses multivariate flags (a third variation, at creation or added) on a plan without them: 403 feature_not_in_plan', async () => {
@@ -102,7 +129,7 @@ describe.each(testDialects())('plan limits and features (billing on) on %s', (di
 describe.each(testDialects())('plans with billing off on %s', (dialect) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp(dialect, { SWITCHYARD_PLANS: JSON.stringify(plans) });
+    t = await createTestApp(dialect, { SWITCHYARD_PLANS: JSON.stringify(plans), SWITCHYARD_EVALUATION_RATE_LIMIT_PER_MINUTE: '7000' });
   });
   afterAll(async () => t?.close());
 
@@ -113,5 +140,15 @@ describe.each(testDialects())('plans with billing off on %s', (dialect) => {
     expect((await t.app.inject({ method: 'POST', url: '/api/v1/projects/default/flags', headers: authHeader(admin.accessToken), payload: { key: 'colour', type: 'string', variations: colours, defaultValue: 'red' } })).statusCode).toBe(200);
     const usage = await t.app.inject({ method: 'GET', url: '/api/v1/usage', headers: authHeader(admin.accessToken) });
     expect(usage.json()).toMatchObject({ plan: 'self-hosted', flags: { used: 4, limit: null } });
+  });
+
+  it('gives evaluation its own bucket at SWITCHYARD_EVALUATION_RATE_LIMIT_PER_MINUTE', async () => {
+    const admin = await signUp(t.app);
+    const key = await createApiKey(t.app, admin.accessToken, 'default', { environment: 'production', scope: 'server' });
+    const res = await evaluateWith(t.app, key.key, { flagKey: 'missing' });
+    expect(res.headers['ratelimit-limit']).toBe('7000');
+    expect(res.headers['ratelimit-remaining']).toBe('6999');
+    const management = await t.app.inject({ method: 'GET', url: '/api/v1/projects', headers: authHeader(admin.accessToken) });
+    expect(management.headers['ratelimit-limit']).toBe('600');
   });
 });
