@@ -14,6 +14,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** `open` lets anyone sign up; `invite-only` refuses signup without an invitation. */
   signup: 'open' | 'invite-only';
+  /** scrypt cost for new password hashes: log2 of N (15 = 32 MiB, ~100 ms). */
+  passwordHashCost: number;
   admin: { email: string; password: string; organization: string } | null;
   /** Emails that are platform super users. */
   superUserEmails: string[];
@@ -287,6 +289,7 @@ export function loadConfig(env: Env = process.env): Config {
     database,
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     signup: oneOf(env, 'SWITCHYARD_SIGNUP', ['open', 'invite-only'] as const, 'open'),
+    passwordHashCost: int(env, 'SWITCHYARD_PASSWORD_HASH_COST', 15, 10, 20),
     admin: adminEmail && adminPassword
       ? { email: adminEmail, password: adminPassword, organization: adminOrg }
       : null,

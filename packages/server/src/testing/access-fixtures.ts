@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { createServices, type Services } from '../composition.js';
 import { loadConfig, type Config } from '../config.js';
+import { testConfigEnv } from './test-config.js';
 import type { Dialect } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 import type { Actor } from '../domain/actor.js';
@@ -34,7 +35,7 @@ export function userActor(userId: number, organizationId: number | null = null, 
 /** Builds the real services over a new, migrated database of `dialect`. */
 export async function createServiceFixture(dialect: Dialect, env: Record<string, string> = {}): Promise<ServiceFixture> {
   const database = await createTestDatabase(dialect);
-  const config = { ...loadConfig({ LOG_LEVEL: 'silent', ...env }), database: database.target };
+  const config = { ...loadConfig({ LOG_LEVEL: 'silent', ...testConfigEnv, ...env }), database: database.target };
   const services = createServices(config, database.handle);
   await services.tokens.ready();
   const db = database.handle.db;

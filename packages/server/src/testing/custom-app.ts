@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
+import { testConfigEnv } from './test-config.js';
 import type { Dialect } from '../db/connect.js';
 import type { TestApp } from './test-app.js';
 import { createTestDatabase } from './test-database.js';
@@ -22,7 +23,7 @@ export interface CustomAppOptions {
  */
 export async function createCustomApp(dialect: Dialect, options: CustomAppOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase(dialect);
-  const env = { LOG_LEVEL: options.logStream ? 'info' : 'silent', ...options.env };
+  const env = { LOG_LEVEL: options.logStream ? 'info' : 'silent', ...testConfigEnv, ...options.env };
   const config = { ...loadConfig(env), database: database.target };
   const app = await buildApp(config, {
     database: database.handle,

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
+import { testConfigEnv } from './test-config.js';
 import type { Dialect } from '../db/connect.js';
 import { QueryCounter } from './query-counter.js';
 import { createTestDatabase } from './test-database.js';
@@ -16,7 +17,7 @@ export async function createCountingTestApp(dialect: Dialect, env: Record<string
   const database = await createTestDatabase(dialect);
   const queries = new QueryCounter();
   database.handle.db = database.handle.db.withPlugin(queries);
-  const config = { ...loadConfig({ LOG_LEVEL: 'silent', ...env }), database: database.target };
+  const config = { ...loadConfig({ LOG_LEVEL: 'silent', ...testConfigEnv, ...env }), database: database.target };
   const app = await buildApp(config, { database: database.handle, logger: false });
   await app.ready();
   return {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.js';
 import { loadConfig, type Config } from '../config.js';
+import { testConfigEnv } from './test-config.js';
 import type { Dialect } from '../db/connect.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
@@ -15,7 +16,7 @@ export interface TestApp {
 /** Builds the app as production does, over its own fresh database; `env` overrides configuration. */
 export async function createTestApp(dialect: Dialect, env: Record<string, string> = {}): Promise<TestApp> {
   const database = await createTestDatabase(dialect);
-  const config = { ...loadConfig({ LOG_LEVEL: 'silent', ...env }), database: database.target };
+  const config = { ...loadConfig({ LOG_LEVEL: 'silent', ...testConfigEnv, ...env }), database: database.target };
   const app = await buildApp(config, { database: database.handle, logger: false });
   await app.ready();
   return {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/schema.js';
@@ -10,7 +9,7 @@ import type { OrganizationService } from '../organizations/organization-service.
 import type { MembershipWithOrganization } from '../organizations/organization-store.js';
 import { emailProblem, normalizeEmail } from './email.js';
 import type { PendingDeletionLookup, PendingDeletionNotice } from './pending-deletion.js';
-import { defaultScryptParams, hashPassword, needsRehash, passwordProblem, verifyPassword } from './password.js';
+import { dummyPasswordHash, hashPassword, needsRehash, passwordProblem, scryptParamsFor, verifyPassword, type ScryptParams } from './password.js';
 import type { CallerStore, SessionStore } from './session-store.js';
 import { hashSecret, newRefreshToken, refreshTokenTtlSeconds, type TokenService } from './token-service.js';
 import { withoutPassword, type PlatformRole, type User, type UserStore } from './user-store.js';
@@ -82,9 +81,6 @@ const nameMax = 200;
 const invalidCredentials = () => new UnauthorizedError('Invalid email or password', 'invalid_credentials');
 const invalidRefresh = (message = 'The refresh token is invalid or has expired') => new UnauthorizedError(message, 'invalid_token');
 
-// A well-formed hash of nothing anyone knows: unknown emails are "checked" against it so that
-// they take as long as a wrong password does.
-const dummyHash = `$scrypt$ln=${defaultScryptParams.ln},r=${defaultScryptParams.r},p=${defaultScryptParams.p}$${randomBytes(16).toString('base64')}$${randomBytes(32).toString('base64')}`;
 
 function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
@@ -113,8 +109,15 @@ export class AccountService {
     private readonly tokens: TokenService,
     private readonly organizations: OrganizationService,
     private readonly audit: AuditStore,
-    private readonly config: Pick<Config, 'signup' | 'superUserEmails'>,
-  ) {}
+    private readonly config: Pick<Config, 'signup' | 'superUserEmails' | 'passwordHashCost'>,
+  ) {
+    this.hashParams = scryptParamsFor(config.passwordHashCost);
+    this.dummyHash = dummyPasswordHash(this.hashParams);
+  }
+
+  private readonly hashParams: ScryptParams;
+  // Unknown emails are "checked" against this so that they take as long as a wrong password does.
+  private readonly dummyHash: string;
 
   private pendingDeletions: PendingDeletionLookup | null = null;
 
@@ -150,7 +153,7 @@ export class AccountService {
       id: newId(),
       email,
       name,
-      passwordHash: input.password === null ? null : await hashPassword(input.password),
+      passwordHash: input.password === null ? null : await hashPassword(input.password, this.hashParams),
       emailVerified: input.emailVerified ?? false,
       platformRole: superUser ? 'super_user' : (input.platformRole ?? null),
     };
@@ -271,11 +274,11 @@ export class AccountService {
   async login(input: { email: string; password: string }): Promise<SignedIn> {
     const email = normalizeEmail(input.email);
     const found = await this.users.findByEmailWithPassword(this.db, email);
-    const ok = await verifyPassword(input.password, found?.passwordHash ?? dummyHash);
+    const ok = await verifyPassword(input.password, found?.passwordHash ?? this.dummyHash);
     if (!found || !found.passwordHash || !ok || found.status !== 'active') throw invalidCredentials();
     const now = nowIso();
-    if (needsRehash(found.passwordHash)) {
-      await this.users.setPasswordHash(this.db, found.id, await hashPassword(input.password), now);
+    if (needsRehash(found.passwordHash, this.hashParams)) {
+      await this.users.setPasswordHash(this.db, found.id, await hashPassword(input.password, this.hashParams), now);
     }
     await this.users.recordLogin(this.db, found.id, now);
     const user = { ...withoutPassword(found), lastLoginAt: now };

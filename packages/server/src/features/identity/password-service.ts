@@ -8,7 +8,7 @@ import { newId, nowIso } from '../../domain/ids.js';
 import type { AuditStore } from '../audit/audit-store.js';
 import type { Mailer } from '../mail/mailer.js';
 import { emailProblem, normalizeEmail } from './email.js';
-import { hashPassword, passwordProblem, verifyPassword } from './password.js';
+import { hashPassword, passwordProblem, scryptParamsFor, verifyPassword } from './password.js';
 import type { PasswordResetStore } from './password-reset-store.js';
 import type { SessionStore } from './session-store.js';
 import { hashSecret } from './token-service.js';
@@ -40,7 +40,7 @@ export class PasswordService {
     private readonly resets: PasswordResetStore,
     private readonly mailer: Mailer,
     private readonly audit: AuditStore,
-    private readonly config: Pick<Config, 'publicUrl'>,
+    private readonly config: Pick<Config, 'publicUrl' | 'passwordHashCost'>,
     private readonly forgotFloorMs = forgotPasswordFloorMs,
   ) {}
 
@@ -114,7 +114,7 @@ export class PasswordService {
     if (!found) throw new NotFoundError('Password reset', 'reset_token_invalid');
     if (found.usedAt !== null) throw this.used();
     if (found.expiresAt <= nowIso()) throw new NotFoundError('Password reset', 'reset_token_expired');
-    const passwordHash = await hashPassword(newPassword);
+    const passwordHash = await hashPassword(newPassword, scryptParamsFor(this.config.passwordHashCost));
     await this.db.transaction().execute(async (trx) => {
       const now = nowIso();
       if (!(await this.resets.markUsed(trx, found.id, now))) throw this.used();
@@ -153,7 +153,7 @@ export class PasswordService {
     const stored = (await this.users.findByEmailWithPassword(this.db, user.email))?.passwordHash ?? null;
     if (stored === null) throw new ForbiddenError('This account has no password yet: set one through forgot-password', 'password_not_set');
     if (!(await verifyPassword(currentPassword, stored))) throw new ForbiddenError('The current password is wrong', 'invalid_current_password');
-    const passwordHash = await hashPassword(newPassword);
+    const passwordHash = await hashPassword(newPassword, scryptParamsFor(this.config.passwordHashCost));
     const sessionId = actor.sessionId;
     return this.db.transaction().execute(async (trx) => {
       const now = nowIso();

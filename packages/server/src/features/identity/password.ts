@@ -19,6 +19,16 @@ export interface ScryptParams {
  */
 export const defaultScryptParams: ScryptParams = { ln: 15, r: 8, p: 1 };
 
+/** The scrypt parameters for a configured cost (`SWITCHYARD_PASSWORD_HASH_COST`, log2 of N). */
+export function scryptParamsFor(cost: number): ScryptParams {
+  return { ...defaultScryptParams, ln: cost };
+}
+
+/** A well-formed hash of nothing anyone knows, at `params`: unknown accounts are checked against it. */
+export function dummyPasswordHash(params: ScryptParams = defaultScryptParams): string {
+  return `$scrypt$ln=${params.ln},r=${params.r},p=${params.p}$${randomBytes(16).toString('base64')}$${randomBytes(32).toString('base64')}`;
+}
+
 const keyLength = 32;
 // Refuse absurd parameters read from storage so a tampered row cannot make us burn gigabytes.
 const limits = { ln: [10, 20], r: [1, 32], p: [1, 16] } as const;
