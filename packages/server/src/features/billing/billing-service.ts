@@ -128,6 +128,10 @@ export class BillingService {
     const stripe = this.client();
     const { organizationId: orgId } = await this.access.require(actor, organizationId, 'billing:write');
     const existing = await this.store.find(this.db, orgId);
+    // A tenant with a Stripe customer keeps it: another customer's id would attach this tenant's plan to them.
+    if (input.customerId !== undefined && existing?.customerId && input.customerId !== existing.customerId) {
+      throw new ValidationError("customerId is not this tenant's Stripe customer", { customerId: "must be this tenant's Stripe customer (or left out)" });
+    }
     const customer = input.customerId ?? existing?.customerId ?? undefined;
     const discounts = await this.discounts(stripe, input);
     const metadata = { organizationId: String(orgId) };

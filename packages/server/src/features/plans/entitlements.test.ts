@@ -34,6 +34,8 @@ describe.each(testDialects())('plan limits and features (billing on) on %s', (di
     expect(await t.database.handle.db.selectFrom('flags').select('key').where('key', '=', 'three').execute()).toEqual([]);
     expect((await t.app.inject({ method: 'POST', url: `${flagsUrl}/one/archive`, headers: authHeader(admin.accessToken) })).statusCode).toBeLessThan(300);
     expect((await createFlag(admin, { key: 'three', type: 'boolean' })).statusCode).toBe(200);
+    const usage = await t.app.inject({ method: 'GET', url: '/api/v1/usage', headers: authHeader(admin.accessToken) });
+    expect(usage.json()).toMatchObject({ plan: 'sandbox', flags: { used: 2, limit: 2 }, apiKeys: { limit: 1 }, members: { used: 1, limit: 2 }, evaluations: { limit: 3 } });
   });
 
   it('serialises checks on one organisation: a second transaction waits for the first and sees what it created', async () => {

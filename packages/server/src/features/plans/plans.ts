@@ -149,6 +149,7 @@ export function isPlanId(id: string): id is PlanId {
 /** The plan table as usage reads it (`/api/v1/usage` limits). Unknown plans read as `fallback`. */
 export function planCatalog(table: PlanTable, effectivePlan: (stored: string) => PlanId): PlanCatalog {
   return {
+    inForce: (stored: string) => effectivePlan(stored),
     limitsFor(stored: string): PlanLimits {
       const plan = table[effectivePlan(stored)];
       return {

@@ -16,6 +16,8 @@ export interface PlanLimits {
 /** Where a plan's limits come from; issue 8's billing catalogue replaces the self-hosted one. */
 export interface PlanCatalog {
   limitsFor(plan: string): PlanLimits;
+  /** The plan in force for a stored plan key (billing off: `self-hosted`; unknown: the default plan). */
+  inForce?(plan: string): string;
 }
 
 const unlimited: PlanLimits = Object.freeze({ evaluationsPerMonth: null, flags: null, members: null, apiKeys: null, projects: null });

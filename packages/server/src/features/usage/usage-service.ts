@@ -83,8 +83,9 @@ export class UsageService {
     if (Object.keys(fields).length > 0) throw new ValidationError('The usage period is not valid', fields);
 
     const orgId = grant.organizationId;
-    const plan = await this.store.planOf(this.db, orgId);
-    if (plan === null) throw new NotFoundError('Organization');
+    const stored = await this.store.planOf(this.db, orgId);
+    if (stored === null) throw new NotFoundError('Organization');
+    const plan = this.plans.inForce?.(stored) ?? stored;
     const limits = this.plans.limitsFor(plan);
     const counts = await this.store.counts(this.db, orgId, now.toISOString());
     const rows = await this.counters.read({ organizationId: orgId, from, to });

@@ -194,6 +194,11 @@ describe.each(testDialects())('/api/v1/billing with Stripe on %s', (dialect) => 
       'flow_data[after_completion][redirect][return_url]': urls.successUrl,
     });
 
+    // The tenant's customer is its own: another customer's id is refused.
+    const foreign = await checkout({ type: 'subscription', planId: 'standard', ...urls, customerId: 'cus_someone_else' });
+    expect(foreign.statusCode).toBe(422);
+    expect(foreign.json().errors).toEqual({ customerId: expect.any(String) });
+
     const portal = await t.app.inject({ method: 'POST', url: '/api/v1/billing/portal', headers: tenant(), payload: { returnUrl: 'https://app.example.test/billing' } });
     expect(portal.statusCode, portal.body).toBe(200);
     expect(portal.json().url).toMatch(/^https:\/\/billing\.stripe\.test\//);
