@@ -275,6 +275,8 @@ export class BillingService {
 
   private async apply(trx: Db, event: Stripe.Event): Promise<number | null> {
     const object = event.data.object as unknown as Record<string, unknown>;
+    // The event's own time orders the subscription's states: Stripe does not deliver in order.
+    const eventTime = iso(event.created) ?? nowIso();
     switch (event.type) {
       case 'checkout.session.completed': {
         if (object.mode !== 'subscription') return this.organizationFrom(trx, object.metadata);
@@ -292,7 +294,7 @@ export class BillingService {
           currentPeriodStart: existing?.currentPeriodStart ?? null,
           currentPeriodEnd: existing?.currentPeriodEnd ?? null,
           cancelAtPeriodEnd: existing?.cancelAtPeriodEnd ?? false,
-          updatedAt: nowIso(),
+          updatedAt: eventTime,
         }, event.type);
         return orgId;
       }
@@ -316,7 +318,7 @@ export class BillingService {
           currentPeriodStart: iso(item?.current_period_start ?? sub.current_period_start),
           currentPeriodEnd: iso(item?.current_period_end ?? sub.current_period_end),
           cancelAtPeriodEnd: sub.cancel_at_period_end === true,
-          updatedAt: nowIso(),
+          updatedAt: eventTime,
         }, event.type);
         return orgId;
       }
@@ -325,7 +327,7 @@ export class BillingService {
         const subscriptionId = idOf(object.subscription) ?? idOf(parent?.subscription_details?.subscription);
         const existing = await this.store.findByStripe(trx, { subscriptionId, customerId: idOf(object.customer) });
         if (!existing) return null;
-        await this.save(trx, { ...existing, status: 'past_due', updatedAt: nowIso() }, event.type);
+        await this.save(trx, { ...existing, status: 'past_due', updatedAt: eventTime }, event.type);
         return existing.organizationId;
       }
       default:
@@ -340,9 +342,11 @@ export class BillingService {
     return (await this.store.organizationExists(trx, id)) ? id : null;
   }
 
-  /** Stores the subscription, puts the plan in force (the default plan once it is not live), audited. */
+  /** Stores the subscription (unless `before` is newer), puts the plan in force (the default plan once it is not live), audited. */
   private async save(trx: Db, s: BillingSubscription, eventType: string): Promise<void> {
     const before = await this.store.find(trx, s.organizationId);
+    // An event older than the state already stored (a late delivery or retry) changes nothing.
+    if (before && s.updatedAt < before.updatedAt) return;
     await this.store.upsert(trx, s);
     const inForce: PlanId = liveStatuses.has(s.status) ? (s.plan as PlanId) : this.defaultPlan;
     await this.entitlements.setPlan(s.organizationId, inForce, trx);

@@ -212,6 +212,17 @@ describe.each(testDialects())('/api/v1/billing with Stripe on %s', (dialect) => 
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/billing/features/multivariate/check', headers: tenant() })).json()).toEqual({ hasAccess: false });
   });
 
+  it('ignores an event older than the stored state (Stripe does not deliver in order)', async () => {
+    const user = await signUp(t.app);
+    const at = (created: number, e: Record<string, unknown>) => signed({ ...e, created });
+    const now = Math.floor(Date.now() / 1000);
+    expect((await webhook(at(now, subscriptionEvent('evt_new', 'customer.subscription.updated', user.organizationId, { id: 'sub_late', customer: 'cus_late', status: 'active', price: 'price_enhanced' })))).statusCode).toBe(200);
+    const late = await webhook(at(now - 60, subscriptionEvent('evt_old', 'customer.subscription.created', user.organizationId, { id: 'sub_late', customer: 'cus_late', status: 'incomplete', price: 'price_standard' })));
+    expect(late.json()).toEqual({ received: true, duplicate: false });
+    const sub = await t.app.inject({ method: 'GET', url: '/api/v1/billing/subscription', headers: authHeader(user.accessToken) });
+    expect(sub.json()).toMatchObject({ id: 'sub_late', plan: 'enhanced', status: 'active' });
+  });
+
   it('checkout.session.completed stores the customer and subscription of the tenant named in its metadata', async () => {
     const other = await signUp(t.app);
     const completed = signed({ id: 'evt_cs', type: 'checkout.session.completed', data: { object: { id: 'cs_1', object: 'checkout.session', mode: 'subscription', customer: 'cus_other', subscription: 'sub_other', metadata: { organizationId: String(other.organizationId), planId: 'standard' } } } });
