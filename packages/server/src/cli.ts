@@ -4,12 +4,14 @@ import { openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { startServer } from './server.js';
 import { serverVersion } from './version.js';
+import { flagdCommand } from './cli-flagd.js';
 
 const usage = `Usage: switchyard <command>
 
 Commands:
   serve      Run migrations, then start the server (PORT, default 8080)
   migrate    Run database migrations and exit
+  flagd      Import or export a flagd document (switchyard flagd --help)
   help       Show this help
 
 Options:
@@ -42,6 +44,9 @@ async function serve(): Promise<void> {
 /** Runs the CLI; resolves with an exit code, or not at all while serving. */
 async function main(argv: string[]): Promise<number | null> {
   const [command, ...rest] = argv;
+  if (command === 'flagd') {
+    return flagdCommand(rest, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
+  }
   if (command === undefined || command === 'help' || command === '-h' || command === '--help' || rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(usage);
     return command === undefined ? 2 : 0;
