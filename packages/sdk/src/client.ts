@@ -437,6 +437,9 @@ export class SwitchyardClient {
           const detail = await response.text().catch(() => '');
           const error = new HttpStatusError(response.status, url, detail.slice(0, 200));
           if (response.status === 401 || response.status === 403) this.markFatal(error);
+          // Rate limited: wait at least as long as the server asks.
+          const retryAfter = Number(response.headers.get('retry-after'));
+          if (response.status === 429 && Number.isFinite(retryAfter) && retryAfter > 0) this.retryHintMs = Math.min(retryAfter * 1000, 300_000);
           throw error;
         }
         await this.readStream(response.body, controller);
