@@ -177,6 +177,20 @@ describe('SwitchyardClient against a running server', () => {
     expect(rec.streams()).toHaveLength(0);
   });
 
+  it('stops for good when its key is revoked: the stream ends at once and the reconnection is refused', async () => {
+    const { id, key } = await s.keyWithId('default', 'production', 'sdk');
+    const client = track(createClient({ baseUrl: s.baseUrl, apiKey: key, backoff: { initialMs: 20, maxMs: 50 } }));
+    await client.ready(5_000);
+    const errors: Error[] = [];
+    client.on('error', (e) => errors.push(e));
+    await s.api('POST', `/api/v1/projects/default/api-keys/${id}/revoke`);
+    await waitFor(() => client.status === 'error', 3_000, 'the client to give up');
+    expect(errors.at(-1)?.message).toMatch(/401/);
+    // It still answers from the last configuration it had, which it knows to be stale now.
+    expect(client.evaluate('checkout').variant).toBeDefined();
+    expect(client.stale).toBe(true);
+  });
+
   it('refuses an unknown key for good: ready() rejects and the client stops', async () => {
     const rec = recordingFetch();
     const client = track(createClient({ baseUrl: s.baseUrl, apiKey: 'sy_sdk_unknownunknownunknownunknown', fetch: rec.fetch, backoff: { initialMs: 20, maxMs: 20 } }));

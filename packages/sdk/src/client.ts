@@ -198,9 +198,12 @@ export class SwitchyardClient {
     return this.currentStatus;
   }
 
-  /** True when the configuration served may be out of date (the server could not be reached). */
+  /**
+   * True when the configuration served may be out of date: the server could not be reached, or it
+   * refused the key after a configuration had arrived (nothing will update it any more).
+   */
   get stale(): boolean {
-    return this.currentStatus === 'stale';
+    return this.currentStatus === 'stale' || (this.currentStatus === 'error' && this.installed !== undefined);
   }
 
   /** The configuration in use (as received over the wire, patches applied), if any. */

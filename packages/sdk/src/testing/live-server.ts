@@ -19,6 +19,8 @@ export interface LiveServer {
   api(method: Method, url: string, payload?: unknown): Promise<{ statusCode: number; json<T = Record<string, unknown>>(): T }>;
   /** A new API key of the project and environment. */
   key(project: string, environment: string, scope?: 'server' | 'sdk' | 'stream'): Promise<string>;
+  /** A new API key with its id (for revocation). */
+  keyWithId(project: string, environment: string, scope?: 'server' | 'sdk' | 'stream'): Promise<{ id: string; key: string }>;
   /** Stops listening and closes the app (open streams are ended with a retry hint). */
   stop(): Promise<void>;
   /** Closes the app and its database (idempotent). */
@@ -53,6 +55,10 @@ export async function startLiveServer(dialect: Dialect = 'sqlite', env: Record<s
     },
     async key(project, environment, scope = 'sdk') {
       return (await createApiKey(t.app, admin.accessToken, project, { environment, scope })).key;
+    },
+    async keyWithId(project, environment, scope = 'sdk') {
+      const { id, key } = await createApiKey(t.app, admin.accessToken, project, { environment, scope });
+      return { id, key };
     },
     async stop() {
       if (stopped) return;
