@@ -547,6 +547,8 @@ export class SwitchyardClient {
     this.streamOpen = false;
     this.pending = undefined;
     this.streamController?.abort();
+    // Whoever notices second (the read loop after a heartbeat timeout) finds it handled.
+    this.streamController = undefined;
     this.logger.warn(`stream ${wasOpen ? 'lost' : 'unavailable'}: ${error.message}`);
     // Poll at once: it tells whether the server is reachable at all and fetches what we missed.
     this.startPolling();

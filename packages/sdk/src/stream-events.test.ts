@@ -71,6 +71,23 @@ describe('stream events', () => {
     expect(client.evaluate('base').value).toBe(true);
   });
 
+  it('reconnects a stream that falls silent (no heartbeat), resuming', async () => {
+    const s = scriptedStream();
+    client = createClient({ baseUrl: 'http://sdk.test', apiKey: 'k', fetch: s.fetch, heartbeatTimeoutMs: 150, backoff: { initialMs: 10, maxMs: 10 }, pollIntervalMs: 60_000 });
+    await waitFor(() => s.connections.length === 1, 1_000, 'the stream');
+    s.connections[0]!.send(event('3', 'put', { environment: 'production', revision: 3, digest: 'd3', flags: {} }));
+    await client.ready(1_000);
+    // Heartbeats keep it open past the timeout.
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 75));
+      s.connections[0]!.send(': heartbeat\n\n');
+    }
+    expect(s.connections).toHaveLength(1);
+    const took = await waitFor(() => s.connections.length === 2, 1_000, 'the reconnection');
+    expect(took).toBeLessThan(400);
+    expect(s.connections[1]!.headers['last-event-id']).toBe('3');
+  });
+
   it('resynchronises with a fresh put when an event cannot be applied', async () => {
     const s = scriptedStream();
     client = createClient({ baseUrl: 'http://sdk.test', apiKey: 'k', fetch: s.fetch, backoff: { initialMs: 10, maxMs: 10 }, pollIntervalMs: 60_000 });
