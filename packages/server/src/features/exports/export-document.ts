@@ -90,6 +90,10 @@ export interface ExportedFlagEnvironment {
   prerequisites: PrerequisiteConfig[];
   /** flagd JSONLogic used instead of rules, or null. */
   targeting: JsonValue | null;
+  /** Imported from flagd: disabled serves nothing unless `offVariation` is set. Absent means false. */
+  flagd?: boolean;
+  /** This environment's default variation (flagd `defaultVariant`); null or absent: the flag's. */
+  defaultVariation?: string | null;
   /** In priority order. */
   rules: ExportedRule[];
 }

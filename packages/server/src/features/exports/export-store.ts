@@ -230,6 +230,8 @@ export class KyselyExportStore {
         targets: parse(fe.targets, []),
         prerequisites: parse(fe.prerequisites, []),
         targeting: parse(fe.targeting, null),
+        flagd: fe.flagd === 1,
+        defaultVariation: fe.default_variation,
         rules: [],
       };
       flag.environments[envKey] = config;

@@ -66,7 +66,9 @@ function engineConfig(p: ExportedProject): SnapshotConfig {
     for (const [envKey, c] of Object.entries(f.environments)) {
       environments[envKey] = {
         enabled: c.enabled,
-        ...(c.offVariation !== null ? { offVariation: c.offVariation } : {}),
+        // The same reading of flagd rows as the snapshot builder's.
+        ...(c.offVariation !== null ? { offVariation: c.offVariation } : c.flagd ? { offVariation: null } : {}),
+        ...(c.defaultVariation != null ? { defaultVariation: c.defaultVariation } : c.flagd ? { defaultVariation: null } : {}),
         ...(c.targets.length > 0 ? { targets: c.targets } : {}),
         ...(c.prerequisites.length > 0 ? { prerequisites: c.prerequisites } : {}),
         ...(c.targeting !== null ? { targeting: c.targeting } : {}),
@@ -377,6 +379,8 @@ export class ImportService {
         targets: JSON.stringify(c.targets),
         prerequisites: JSON.stringify(c.prerequisites),
         targeting: c.targeting === null ? null : JSON.stringify(c.targeting),
+        flagd: c.flagd ? 1 : 0,
+        default_variation: c.defaultVariation ?? null,
         updated_at: now,
       };
       if (existing) {

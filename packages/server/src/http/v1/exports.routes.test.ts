@@ -174,6 +174,36 @@ describe.each(testDialects())('exports and imports on %s', (dialect) => {
     expect(twice.json().auditEvents).toBe(0);
   });
 
+  it('a round trip keeps flagd semantics: a disabled flagd flag and one without a default stay value-less', async () => {
+    const owner = await signUp(t.app);
+    const flagdDoc = {
+      flags: {
+        gone: { state: 'DISABLED', variants: { on: true, off: false }, defaultVariant: 'on' },
+        maybe: { state: 'ENABLED', variants: { a: 'A', b: 'B' }, targeting: { if: [{ ends_with: [{ var: 'email' }, '@x.com'] }, 'b', null] } },
+      },
+    };
+    await ok(owner, 'POST', '/api/v1/projects/default/environments/production/flagd', flagdDoc);
+    const { document } = await exportOf(owner);
+    const target = await signUp(t.app);
+    const applied = await call(target, 'POST', '/api/v1/imports', document);
+    expect(applied.statusCode, applied.body).toBe(200);
+    const results = async (u: SignedUpUser) => {
+      const key = await createApiKey(t.app, u.accessToken, 'default', { environment: 'production', scope: 'server' });
+      const out: unknown[] = [];
+      for (const context of [{ targetingKey: 'u1', email: 'a@x.com' }, { targetingKey: 'u2', email: 'a@y.com' }]) {
+        const res = await evaluateWith(t.app, key.key, { flagKeys: ['gone', 'maybe'], context });
+        out.push((res.json().results as Array<Record<string, unknown>>).map(({ flagKey, value, variation, reason }) => ({ flagKey, value, variation, reason })));
+      }
+      return out;
+    };
+    const left = await results(owner);
+    // Not vacuous: the flagd flags answer without a value where flagd would.
+    expect(JSON.stringify(left)).toContain('"reason":"DISABLED"');
+    expect(JSON.stringify(left)).toContain('"reason":"DEFAULT"');
+    expect(await results(target)).toEqual(left);
+    expect((await exportOf(target)).document.projects).toEqual(document.projects);
+  });
+
   it('an import changes what differs and reports it as update', async () => {
     const target = await signUp(t.app);
     await ok(target, 'POST', `${project}/flags`, { key: 'checkout', type: 'boolean', defaultValue: true, description: 'local' });

@@ -40,6 +40,8 @@ const FlagEnvironment = Type.Object({
   targets: Type.Array(json, { maxItems: 10000 }),
   prerequisites: Type.Array(json, { maxItems: 1000 }),
   targeting: json,
+  flagd: Type.Optional(Type.Boolean()),
+  defaultVariation: Type.Optional(nullable(Type.String({ maxLength: 200 }))),
   rules: Type.Array(Rule, { maxItems: 1000 }),
 });
 
