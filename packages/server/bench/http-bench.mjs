@@ -127,6 +127,7 @@ async function startSwitchyard() {
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
       // The load is one key hammering one endpoint on purpose; the default per-key limit would answer 429s.
       SWITCHYARD_RATE_LIMIT_PER_MINUTE: '1000000',
+      SWITCHYARD_EVALUATION_RATE_LIMIT_PER_MINUTE: '10000000',
     },
   });
   const base = `http://127.0.0.1:${port}`;

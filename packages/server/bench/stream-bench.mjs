@@ -78,6 +78,7 @@ async function startServer(env) {
       LOG_LEVEL: 'warn',
       // 1,000 streams with one key open within a second; the default per-key limit would refuse most.
       SWITCHYARD_RATE_LIMIT_PER_MINUTE: '1000000',
+      SWITCHYARD_EVALUATION_RATE_LIMIT_PER_MINUTE: '10000000',
       ...env,
     },
   });
