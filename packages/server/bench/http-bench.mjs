@@ -189,9 +189,13 @@ try {
   process.stdout.write(
     `${rounds} alternating rounds of ${duration} s each after ${warmup} s warm-up, ${connections} connections${pin ? ', servers on core 0, autocannon on core 1' : ' (taskset not found: not pinned)'}\n`,
   );
+  // BENCH_ONLY=evaluate loads only Switchyard (for profiling and quick comparisons; no ratio).
+  const only = process.env.BENCH_ONLY === 'evaluate';
   const targets = [
-    { name: 'node:http JSON POST (ceiling)', ...(await startCeiling()), runs: [] },
-    { name: 'bare Fastify JSON POST', ...(await startCeiling('fastify-floor.mjs')), runs: [] },
+    ...(only ? [] : [
+      { name: 'node:http JSON POST (ceiling)', ...(await startCeiling()), runs: [] },
+      { name: 'bare Fastify JSON POST', ...(await startCeiling('fastify-floor.mjs')), runs: [] },
+    ]),
     { name: 'POST /api/v1/evaluate (3 rules)', ...(await startSwitchyard()), runs: [] },
   ];
   try {
@@ -209,8 +213,9 @@ try {
   }
   process.stdout.write('medians:\n');
   for (const t of targets) process.stdout.write(`${line(t.name, median(t.runs))}\n`);
+  const switchyard = median(targets.at(-1).runs);
+  if (only) process.exit(switchyard.non2xx > 0 || switchyard.errors > 0 ? 1 : 0);
   const ceiling = median(targets[0].runs);
-  const switchyard = median(targets[2].runs);
   const ratio = switchyard.requestsPerSecond / ceiling.requestsPerSecond;
   process.stdout.write(`ratio to ceiling: ${(ratio * 100).toFixed(1)}%   (goal ≥ 60%, p99 < 10 ms)\n`);
   if (ceiling.cpuMicrosPerRequest && switchyard.cpuMicrosPerRequest) {

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -95,7 +95,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     routerOptions: { maxParamLength: 600 },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : `req_${randomUUID().replace(/-/g, '')}`;
+      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : nextRequestId();
     },
     requestIdHeader: false,
     // Evaluate is the hot path: a per-request child logger (bindings run through redaction) costs
@@ -134,13 +134,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     exempt: [toggleSmartlyPrefix],
   });
   installShutdownGate(app);
-  installIdempotency(app, app.services.idempotency);
-  // Callback-style (not async) hooks: on the evaluate hot path each async hook is a promise and a
-  // microtask per request.
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('X-Request-Id', request.id);
-    done();
-  });
+  // Evaluate is a read: no Idempotency-Key bookkeeping on the hot path.
+  installIdempotency(app, app.services.idempotency, { excluded: [evaluatePath] });
   // Signing keys exist (created on first start) before the first request is served.
   await app.services.tokens.ready();
   // Who is calling: sets request.actor for everything after it (rate limits key on it).
@@ -199,6 +194,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   return app;
 }
 
+// Request ids: `req_` and 32 hex digits — a random 64-bit tag per process and a counter, unique
+// across instances and restarts without a random draw per request (the evaluate hot path).
+const requestIdTag = randomBytes(8).toString('hex');
+let requestCounter = 0;
+function nextRequestId(): string {
+  requestCounter = (requestCounter + 1) % Number.MAX_SAFE_INTEGER;
+  return `req_${requestIdTag}${requestCounter.toString(16).padStart(16, '0')}`;
+}
+
 /** How often evaluation counts and API-key `lastUsedAt` are written. */
 const usageFlushMs = 5000;
 
@@ -226,7 +230,7 @@ async function startEvaluation(app: FastifyInstance): Promise<void> {
 }
 
 /**
- * Draining: `preClose` marks the server not ready (so `/readyz` fails and the shutdown signal
+ * Every response carries `X-Request-Id`. Draining: `preClose` marks the server not ready (so `/readyz` fails and the shutdown signal
  * fires — long-lived streams listen to it, or add their own `preClose` hook, and end with a retry
  * hint); requests that still arrive get a 503 problem; responses finished while draining carry
  * `Connection: close` so keep-alive sockets do not hold the shutdown open.
@@ -236,7 +240,10 @@ function installShutdownGate(app: FastifyInstance): void {
   app.addHook('preClose', async () => {
     readiness.beginShutdown();
   });
+  // Callback-style (not async), and one hook for both jobs: on the evaluate hot path each hook is
+  // a call and each async one a promise and a microtask per request.
   app.addHook('onRequest', (request, reply, done) => {
+    reply.header('X-Request-Id', request.id);
     if (!readiness.shuttingDown) return done();
     reply.header('Connection', 'close').header('Retry-After', '5');
     return sendProblem(reply, problem(request, 503, 'shutting_down', 'The server is shutting down; retry shortly'));

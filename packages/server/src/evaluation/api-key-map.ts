@@ -68,6 +68,9 @@ function identityOf(k: ApiKey): ApiKeyIdentity {
   };
 }
 
+/** Most secrets whose hash `resolve` remembers (cleared whole when full). */
+const recentHashLimit = 10_000;
+
 /**
  * Every API key in memory, keyed by the SHA-256 of its secret: identifying a request with a key
  * costs one hash and one map lookup, never a query. Loaded at start; the API-key service's
@@ -78,6 +81,13 @@ function identityOf(k: ApiKey): ApiKeyIdentity {
 export class ApiKeyMap {
   private readonly byHash = new Map<string, ApiKeyIdentity>();
   private readonly byId = new Map<number, ApiKeyIdentity>();
+  /**
+   * secret → its SHA-256, for keys presented recently: SDKs send the same key on every request,
+   * and hashing it each time was the largest cost of identifying one. Holds nothing the process
+   * does not already see in every request's headers; revocation and expiry are still read from
+   * the key's entry on every call.
+   */
+  private readonly recentHashes = new Map<string, string>();
   private readonly used = new Set<ApiKeyIdentity>();
   private readonly listeners: ApiKeyMapListener[] = [];
   private loaded = false;
@@ -116,7 +126,15 @@ export class ApiKeyMap {
    * constant-time comparison, so no code path compares secret-derived bytes early-exit.
    */
   resolve(secret: string, now: number = Date.now()): ApiKeyIdentity | ApiKeyRejection {
-    const hash = hashApiKey(secret);
+    let hash = this.recentHashes.get(secret);
+    if (hash === undefined) {
+      hash = hashApiKey(secret);
+      // Only secrets of known keys are remembered, so guesses cannot fill the cache.
+      if (this.byHash.has(hash)) {
+        if (this.recentHashes.size >= recentHashLimit) this.recentHashes.clear();
+        this.recentHashes.set(secret, hash);
+      }
+    }
     const identity = this.byHash.get(hash);
     if (identity === undefined) return 'invalid';
     if (!sameHash(identity.hash, hash)) return 'invalid';

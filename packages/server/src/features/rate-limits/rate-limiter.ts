@@ -11,12 +11,13 @@ export interface RateLimitResult {
 }
 
 /**
- * Counts requests per key in fixed windows. Asynchronous so that a shared implementation
- * (Redis, for several instances behind one load balancer) can replace the in-memory one.
+ * Counts requests per key in fixed windows. May answer asynchronously so that a shared
+ * implementation (Redis, for several instances behind one load balancer) can replace the
+ * in-memory one, which answers synchronously (no promise per request on the hot path).
  */
 export interface RateLimiter {
   /** Counts one request for `key` and says whether it is within `limit` per `windowSeconds`. */
-  hit(key: string, limit: number, windowSeconds: number): Promise<RateLimitResult>;
+  hit(key: string, limit: number, windowSeconds: number): RateLimitResult | Promise<RateLimitResult>;
 }
 
 interface Window {
@@ -56,7 +57,7 @@ export class InMemoryRateLimiter implements RateLimiter {
     return this.windows.size;
   }
 
-  async hit(key: string, limit: number, windowSeconds: number): Promise<RateLimitResult> {
+  hit(key: string, limit: number, windowSeconds: number): RateLimitResult {
     const now = this.now();
     const windowMs = windowSeconds * 1000;
     if (now >= this.nextSweepAt) {

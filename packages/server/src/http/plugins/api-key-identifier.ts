@@ -17,7 +17,7 @@ const rejections: Record<'invalid' | 'revoked' | 'expired', { failure: AuthFailu
 export function apiKeyIdentifier(keys: ApiKeyMap): Identifier {
   return {
     name: 'api-key',
-    async identify(request) {
+    identify(request) {
       const header = request.headers['x-api-key'];
       let secret: string | null = null;
       if (typeof header === 'string') secret = header.trim();

@@ -1,7 +1,7 @@
 import { DomainError, UnauthorizedError } from '../../domain/errors.js';
 import type { ExternalSignInService } from '../../features/identity/external-sign-in-service.js';
 import type { TokenService } from '../../features/identity/token-service.js';
-import { bearerToken, type Identifier } from './identify.js';
+import { bearerToken, type Identifier, type IdentifyOutcome } from './identify.js';
 
 /**
  * Identifies external OIDC / Firebase ID tokens sent as `Authorization: Bearer <idToken>`: any
@@ -11,19 +11,22 @@ import { bearerToken, type Identifier } from './identify.js';
  * `identity_provider_unavailable`.
  */
 export function idTokenIdentifier(external: ExternalSignInService, tokens: TokenService): Identifier {
+  const accepted = async (token: string, organizationId: number | null): Promise<IdentifyOutcome> => {
+    try {
+      return { actor: await external.actorForIdToken(token, organizationId) };
+    } catch (err) {
+      if (err instanceof UnauthorizedError) return { failure: { code: err.code, message: err.message } };
+      // The request is not refused here (identifiers never reject); a route that needs a caller says why.
+      if (err instanceof DomainError) return { failure: { code: err.code, message: err.message } };
+      throw err;
+    }
+  };
   return {
     name: 'id-token',
-    async identify(request, context) {
+    identify(request, context) {
       const token = bearerToken(request);
       if (!token || tokens.claimsToBeOurs(token) || !external.claims(token)) return null;
-      try {
-        return { actor: await external.actorForIdToken(token, context.requestedOrganizationId) };
-      } catch (err) {
-        if (err instanceof UnauthorizedError) return { failure: { code: err.code, message: err.message } };
-        // The request is not refused here (identifiers never reject); a route that needs a caller says why.
-        if (err instanceof DomainError) return { failure: { code: err.code, message: err.message } };
-        throw err;
-      }
+      return accepted(token, context.requestedOrganizationId);
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onResponseHookHandler, onSendHookHandler, preHandlerHookHandler } from 'fastify';
 import type { IdempotencyClaim, IdempotencyService } from '../../features/idempotency/idempotency-service.js';
 import { idempotencyKeyPattern } from '../../features/idempotency/idempotency-service.js';
 import { problem, sendProblem } from '../v1/problem.js';
@@ -22,16 +22,20 @@ function applies(request: FastifyRequest, prefix: string): boolean {
 
 /**
  * `Idempotency-Key` on POST, PUT and PATCH under `/api/v1` (legacy aliases included: they are
- * rewritten to it). App-level hooks: `preHandler` — after authentication and validation, before
+ * rewritten to it), except read-only POSTs (`excluded`: evaluate, which is idempotent by nature).
+ * Route-level hooks, added to exactly the routes it applies to (so GETs and the evaluate hot path
+ * run none of them): `preHandler` — after authentication and validation, before
  * the handler — claims the key or replays the first response (status, body, content type, with
  * `Idempotent-Replayed: true`); `onSend` stores the response (5xx ones are dropped, so a retry
  * does the work); `onResponse` drops a claim nothing stored. A malformed key is a 400.
  */
-export function installIdempotency(app: FastifyInstance, service: IdempotencyService, prefix = '/api/v1'): void {
+export function installIdempotency(app: FastifyInstance, service: IdempotencyService, options: { prefix?: string; excluded?: readonly string[] } = {}): void {
+  const prefix = options.prefix ?? '/api/v1';
+  const excluded = new Set(options.excluded ?? []);
   app.decorateRequest('idempotencyClaim', null);
 
   // Callback-style hooks: requests without a key (the evaluate hot path among them) pay no promise.
-  app.addHook('preHandler', (request, reply, done) => {
+  const preHandler: preHandlerHookHandler = (request, reply, done) => {
     const raw = request.headers['idempotency-key'];
     if (raw === undefined || !applies(request, prefix)) return done();
     if (typeof raw !== 'string' || !idempotencyKeyPattern.test(raw)) {
@@ -56,9 +60,9 @@ export function installIdempotency(app: FastifyInstance, service: IdempotencySer
       },
       (err: unknown) => done(err as Error),
     );
-  });
+  };
 
-  app.addHook('onSend', (request, reply, payload, done) => {
+  const onSend: onSendHookHandler = (request, reply, payload, done) => {
     const claim = request.idempotencyClaim;
     if (!claim) return done(null, payload);
     request.idempotencyClaim = null;
@@ -76,12 +80,25 @@ export function installIdempotency(app: FastifyInstance, service: IdempotencySer
       .complete(claim, { status: reply.statusCode, contentType: typeof contentType === 'string' ? contentType : null, body })
       .catch(logged('could not store the Idempotency-Key response'))
       .finally(() => done(null, payload));
-  });
+  };
 
-  app.addHook('onResponse', (request, _reply, done) => {
+  const onResponse: onResponseHookHandler = (request, _reply, done) => {
     const claim = request.idempotencyClaim;
     if (!claim) return done();
     request.idempotencyClaim = null;
     service.release(claim).catch((err: unknown) => request.log.error({ err }, 'could not release an Idempotency-Key')).finally(() => done());
+  };
+
+  const within = (url: string) => url === prefix || url.startsWith(`${prefix}/`);
+  app.addHook('onRoute', (route) => {
+    const verbs = Array.isArray(route.method) ? route.method : [route.method];
+    if (!verbs.some((m) => methods.has(m)) || !within(route.url) || excluded.has(route.url)) return;
+    route.preHandler = [...hooksOf(route.preHandler), preHandler];
+    route.onSend = [...hooksOf(route.onSend), onSend];
+    route.onResponse = [...hooksOf(route.onResponse), onResponse];
   });
+}
+
+function hooksOf<T>(hooks: T | T[] | undefined): T[] {
+  return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
 }

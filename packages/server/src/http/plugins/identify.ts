@@ -35,8 +35,12 @@ export interface IdentifyContext {
  */
 export interface Identifier {
   name: string;
-  identify(request: FastifyRequest, context: IdentifyContext): Promise<{ actor: Actor } | { failure: AuthFailure } | null>;
+  /** Synchronous where it can be (API keys, no credential of its kind): no promise on the hot path. */
+  identify(request: FastifyRequest, context: IdentifyContext): IdentifyOutcome | Promise<IdentifyOutcome>;
 }
+
+/** What an identifier concludes about a request. */
+export type IdentifyOutcome = { actor: Actor } | { failure: AuthFailure } | null;
 
 /** The bearer token of `Authorization: Bearer <token>`, or null. */
 export function bearerToken(request: FastifyRequest): string | null {
@@ -50,18 +54,23 @@ export function bearerToken(request: FastifyRequest): string | null {
 export function sessionTokenIdentifier(accounts: AccountService, tokens: TokenService): Identifier {
   return {
     name: 'session-token',
-    async identify(request, context) {
+    identify(request, context) {
       const token = bearerToken(request);
       // Machine tokens are ours too, but the client-token identifier takes them.
       if (!token || !tokens.claimsToBeOurs(token) || tokens.isClientToken(token)) return null;
-      try {
-        return { actor: await accounts.actorForAccessToken(token, context.requestedOrganizationId) };
-      } catch (err) {
-        if (err instanceof UnauthorizedError) return { failure: { code: err.code, message: err.message } };
-        throw err;
-      }
+      return accounts.actorForAccessToken(token, context.requestedOrganizationId).then((actor) => ({ actor }), failureOf);
     },
   };
+}
+
+/** An `UnauthorizedError` as the identifier's failure; anything else is rethrown (a 500). */
+export function failureOf(err: unknown): { failure: AuthFailure } {
+  if (err instanceof UnauthorizedError) return { failure: { code: err.code, message: err.message } };
+  throw err;
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 /**
@@ -73,21 +82,45 @@ export function sessionTokenIdentifier(accounts: AccountService, tokens: TokenSe
 export function registerIdentify(app: FastifyInstance, identifiers: readonly Identifier[]): void {
   app.decorateRequest('actor', null);
   app.decorateRequest('authFailure', null);
-  app.addHook('onRequest', async (request) => {
+  // Callback-style, and synchronous while every identifier answers synchronously (API keys, or
+  // no credential at all): the evaluate hot path pays no promise or microtask here.
+  app.addHook('onRequest', (request, _reply, done) => {
     request.actor = null;
     request.authFailure = null;
     const tenant = request.headers['x-tenant-id'];
     const context: IdentifyContext = { requestedOrganizationId: typeof tenant === 'string' ? parseId('organization', tenant.trim()) : null };
-    for (const identifier of identifiers) {
-      const outcome = await identifier.identify(request, context);
-      if (outcome === null) continue;
-      if ('actor' in outcome) request.actor = outcome.actor;
+    const settle = (outcome: IdentifyOutcome): void => {
+      if (outcome === null) {
+        if (request.headers.authorization !== undefined) {
+          request.authFailure = { code: 'invalid_token', message: 'The Authorization header is malformed or its token is not recognised' };
+        }
+      } else if ('actor' in outcome) request.actor = outcome.actor;
       else request.authFailure = outcome.failure;
-      return;
-    }
-    if (request.headers.authorization !== undefined) {
-      request.authFailure = { code: 'invalid_token', message: 'The Authorization header is malformed or its token is not recognised' };
-    }
+    };
+    const next = (index: number): void => {
+      for (let i = index; i < identifiers.length; i++) {
+        let outcome: IdentifyOutcome | Promise<IdentifyOutcome>;
+        try {
+          outcome = identifiers[i]!.identify(request, context);
+        } catch (err) {
+          return done(err as Error);
+        }
+        if (isPromise(outcome)) {
+          outcome.then(
+            (o) => (o === null ? next(i + 1) : (settle(o), done())),
+            (err: unknown) => done(err as Error),
+          );
+          return;
+        }
+        if (outcome !== null) {
+          settle(outcome);
+          return done();
+        }
+      }
+      settle(null);
+      done();
+    };
+    next(0);
   });
 }
 

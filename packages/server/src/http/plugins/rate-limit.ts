@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Actor } from '../../domain/actor.js';
 import { RateLimitedError } from '../../domain/errors.js';
-import type { RateLimiter } from '../../features/rate-limits/rate-limiter.js';
+import type { RateLimiter, RateLimitResult } from '../../features/rate-limits/rate-limiter.js';
 
 /** Management traffic, or evaluation traffic (evaluate, OFREP, SDK streams and config), which has its own budget. */
 export type TrafficKind = 'management' | 'evaluation';
@@ -58,23 +58,39 @@ export function installRateLimit(app: FastifyInstance, options: RateLimitOptions
   const exempt = options.exempt ?? [];
   const evaluationPrefixes = options.evaluationPrefixes ?? [];
   const under = (url: string, p: string) => url === p || url.startsWith(p.endsWith('/') ? p : `${p}/`) || url.startsWith(`${p}?`);
-  app.addHook('preParsing', async (request, reply) => {
+  // Callback-style, and synchronous when the limit and the count are (the in-memory limiter, a
+  // cached plan): the evaluate hot path pays no promise here.
+  app.addHook('preParsing', (request, reply, payload, done) => {
     const url = request.url;
     let kind: TrafficKind;
     if (evaluationPrefixes.some((p) => under(url, p))) kind = 'evaluation';
     else if (under(url, prefix) && !exempt.some((p) => under(url, p))) kind = 'management';
-    else return;
+    else return done(null, payload);
     const actor = (request as unknown as { actor?: Actor | null }).actor ?? null;
-    const limit = options.policy
-      ? await options.policy.limitFor(actor, kind)
-      : kind === 'evaluation' ? (options.evaluationLimitPerMinute ?? options.limitPerMinute) : options.limitPerMinute;
+    const fail = (err: unknown) => done(err as Error);
+    const counted = (result: RateLimitResult) => {
+      reply.header('RateLimit-Limit', String(result.limit));
+      reply.header('RateLimit-Remaining', String(result.remaining));
+      reply.header('RateLimit-Reset', String(result.resetSeconds));
+      if (!result.allowed) return done(new RateLimitedError(result.resetSeconds));
+      try {
+        if (kind === 'evaluation') options.policy?.admitEvaluation?.(actor);
+      } catch (err) {
+        return done(err as Error);
+      }
+      done(null, payload);
+    };
     // Separate buckets: SDKs polling evaluations never use up a credential's management budget.
     const key = kind === 'evaluation' ? `eval:${rateLimitKey(request)}` : rateLimitKey(request);
-    const result = await options.limiter.hit(key, limit, windowSeconds);
-    reply.header('RateLimit-Limit', String(result.limit));
-    reply.header('RateLimit-Remaining', String(result.remaining));
-    reply.header('RateLimit-Reset', String(result.resetSeconds));
-    if (!result.allowed) throw new RateLimitedError(result.resetSeconds);
-    if (kind === 'evaluation') options.policy?.admitEvaluation?.(actor);
+    const count = (limit: number) => {
+      const result = options.limiter.hit(key, limit, windowSeconds);
+      if (result instanceof Promise) result.then(counted, fail);
+      else counted(result);
+    };
+    const limit = options.policy
+      ? options.policy.limitFor(actor, kind)
+      : kind === 'evaluation' ? (options.evaluationLimitPerMinute ?? options.limitPerMinute) : options.limitPerMinute;
+    if (limit instanceof Promise) limit.then(count, fail);
+    else count(limit);
   });
 }

@@ -10,10 +10,9 @@ export function installRequestMetrics(app: FastifyInstance, metrics: ServerMetri
   // Callback-style: no promise per request on the hot path.
   app.addHook('onResponse', (request, reply, done) => {
     // Fastify's 404 handler reports no route url (or its catch-all); both collapse into one label.
-    const pattern = request.is404 ? undefined : request.routeOptions.url;
-    const labels = { method: request.method, route: pattern ?? 'unmatched', status_code: String(reply.statusCode) };
-    metrics.httpRequests.inc(labels);
-    metrics.httpRequestDuration.observe(labels, reply.elapsedTime / 1000);
+    const route = (request.is404 ? undefined : request.routeOptions.url) ?? 'unmatched';
+    metrics.countRequest(request.method, route, reply.statusCode);
+    metrics.httpRequestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
     done();
   });
 }
