@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { RateLimitedError } from '../../domain/errors.js';
 import { rateLimitKey } from '../plugins/rate-limit.js';
+import { allowAnyOrigin } from '../plugins/cors.js';
 import { ofrepErrorHandler, ofrepFailure } from './errors.js';
 import {
   OfrepBulkFailure,
@@ -25,8 +26,11 @@ export interface OfrepOptions {
 }
 
 const tags = ['ofrep'];
-const allowHeaders = 'Authorization, X-API-Key, Content-Type, If-None-Match';
-const exposeHeaders = 'ETag, Retry-After';
+const cors = {
+  methods: ['POST'],
+  allowHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'If-None-Match'],
+  exposeHeaders: ['ETag', 'Retry-After'],
+};
 const general = { 401: OfrepGeneralError, 403: OfrepGeneralError, 429: OfrepGeneralError, 500: OfrepGeneralError, 503: OfrepGeneralError };
 
 /** Whether `If-None-Match` names `etag` (a list, weak forms and `*` included). */
@@ -52,14 +56,8 @@ export const ofrepPlugin: FastifyPluginAsync<OfrepOptions> = async (root, option
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
     return reply.status(404).type('application/json; charset=utf-8').send({ errorDetails: `No OFREP endpoint ${request.method} ${request.url.split('?')[0]}` });
   });
-  // CORS for browsers (the web provider): any origin — the credential is a header, never a cookie.
-  app.addHook('onRequest', (request, reply, done) => {
-    const origin = request.headers.origin;
-    reply.header('Access-Control-Allow-Origin', typeof origin === 'string' ? origin : '*');
-    reply.header('Vary', 'Origin');
-    reply.header('Access-Control-Expose-Headers', exposeHeaders);
-    done();
-  });
+  // CORS for browsers (the web provider).
+  const { preflight } = allowAnyOrigin(app, cors);
   app.addHook('onSend', async (_request, reply, payload) => {
     const type = String(reply.getHeader('content-type') ?? '');
     if (!type.startsWith('application/problem+json')) return payload;
@@ -75,12 +73,6 @@ export const ofrepPlugin: FastifyPluginAsync<OfrepOptions> = async (root, option
     if (!result.allowed) throw new RateLimitedError(result.resetSeconds);
   });
 
-  const preflight = async (_request: FastifyRequest, reply: FastifyReply) => {
-    reply.header('Access-Control-Allow-Methods', 'POST, OPTIONS');
-    reply.header('Access-Control-Allow-Headers', allowHeaders);
-    reply.header('Access-Control-Max-Age', '600');
-    return reply.status(204).send();
-  };
   for (const url of ['/evaluate/flags', '/evaluate/flags/:key']) {
     app.options(url, { schema: { operationId: url.endsWith(':key') ? 'ofrepPreflightFlag' : 'ofrepPreflightBulk', tags, hide: true, response: { 204: { type: 'null' } } } }, preflight);
   }

@@ -194,6 +194,35 @@ describe.each(testDialects())('GET /api/v1/stream and /api/v1/sdk/config on %s',
     const bearer = await get(authHeader(admin.accessToken));
     expect(bearer.statusCode).toBe(422);
   });
+
+  it('CORS: browsers on another origin may preflight, stream and poll, and read ETag', async () => {
+    const origin = 'https://app.example.test';
+    for (const url of ['/api/v1/stream', '/api/v1/sdk/config']) {
+      const pre = await t.app.inject({
+        method: 'OPTIONS',
+        url,
+        headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'x-api-key, last-event-id, if-none-match' },
+      });
+      expect(pre.statusCode).toBe(204);
+      expect(pre.headers['access-control-allow-origin']).toBe(origin);
+      expect(pre.headers['access-control-allow-methods']).toBe('GET, OPTIONS');
+      const allowed = String(pre.headers['access-control-allow-headers']).toLowerCase().split(', ');
+      expect(allowed).toEqual(expect.arrayContaining(['x-api-key', 'last-event-id', 'if-none-match', 'authorization']));
+    }
+    const config = await t.app.inject({ method: 'GET', url: '/api/v1/sdk/config', headers: { origin, 'x-api-key': sdk.key } });
+    expect(config.statusCode).toBe(200);
+    expect(config.headers['access-control-allow-origin']).toBe(origin);
+    expect(config.headers.vary).toMatch(/Origin/);
+    expect(String(config.headers['access-control-expose-headers'])).toMatch(/\bETag\b/);
+    // Refusals carry the headers too, so a browser script can read the status and body.
+    const refused = await t.app.inject({ method: 'GET', url: '/api/v1/sdk/config', headers: { origin } });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers['access-control-allow-origin']).toBe(origin);
+    const c = await stream({ origin, 'x-api-key': sdk.key });
+    expect(c.status).toBe(200);
+    expect(c.headers['access-control-allow-origin']).toBe(origin);
+    expect((await c.next()).event).toBe('put');
+  });
 });
 
 describe.each(testDialects())('stream shutdown on %s', (dialect) => {

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { UnauthorizedError } from '../../domain/errors.js';
 import type { StreamSink } from '../../evaluation/stream-hub.js';
 import { problems } from './access.schemas.js';
+import { allowAnyOrigin } from '../plugins/cors.js';
 
 const tags = ['sdk'];
 const security: Array<Record<string, string[]>> = [{ apiKeyAuth: [] }, { bearerAuth: [] }];
@@ -56,6 +57,16 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
 export const streamRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const { sdkDelivery } = app.services;
+  // Browser SDKs (the web provider) stream and poll from other origins: CORS on both routes, which
+  // this encapsulated plugin alone serves.
+  const { preflight } = allowAnyOrigin(app, {
+    methods: ['GET'],
+    allowHeaders: ['Authorization', 'X-API-Key', 'Last-Event-ID', 'If-None-Match', 'Cache-Control', 'X-Tenant-ID'],
+    exposeHeaders: ['ETag', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'X-Request-Id'],
+  });
+  for (const [url, operationId] of [[streamPath, 'streamPreflight'], [sdkConfigPath, 'sdkConfigPreflight']] as const) {
+    app.options(url, { schema: { operationId, tags, hide: true, response: { 204: { type: 'null' } } } }, preflight);
+  }
 
   app.get(streamPath, {
     schema: {
