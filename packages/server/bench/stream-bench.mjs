@@ -8,8 +8,9 @@
 //    the write until each subscriber has its `patch` is recorded.
 // 2. Two instances: two server processes on one fresh PostgreSQL database (BENCH_POSTGRES_URL,
 //    default the local server); subscribers on B, writes through A (LISTEN/NOTIFY in between).
-// Prints p50/p99/max over every (subscriber, change) pair, and the server's RSS and heap growth
-// per open stream. Build first (`npm run build`; the npm script does). Not part of the test suite.
+// Prints p50/p99/max over every (subscriber, change) pair, and the server's live-heap growth per
+// open stream (measured after a full collection; RSS is shown too but depends on GC timing).
+// Build first (`npm run build`; the npm script does). Not part of the test suite.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -66,7 +67,7 @@ async function api(base, method, path, body, headers = {}) {
 async function startServer(env) {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-stream-bench-'));
-  const child = spawn(process.execPath, [join(here, '..', 'dist', 'cli.js'), 'serve'], {
+  const child = spawn(process.execPath, ['--expose-gc', join(here, 'gc-serve.mjs'), 'serve'], {
     stdio: ['ignore', 'ignore', 'inherit'],
     cwd: dataDir,
     env: {
@@ -107,7 +108,10 @@ function rssBytes(pid) {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
-async function heapBytes(base) {
+/** Live heap after a full collection (gc-serve.mjs collects on SIGUSR2). */
+async function heapBytes(base, pid) {
+  process.kill(pid, 'SIGUSR2');
+  await new Promise((r) => setTimeout(r, 300));
   const text = await (await fetch(`${base}/metrics`)).text();
   const m = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
   return m ? Number(m[1]) : NaN;
@@ -161,7 +165,7 @@ function percentile(sorted, p) {
 
 /** N subscribers on `reader`, CHANGES toggles through `writer`; latencies and memory per stream. */
 async function scenario(label, writer, reader, readerPid, setup, n) {
-  const heapBefore = await heapBytes(reader.base);
+  const heapBefore = await heapBytes(reader.base, readerPid);
   const rssBefore = rssBytes(readerPid);
   let sentAt = 0;
   let seen = 0;
@@ -185,7 +189,7 @@ async function scenario(label, writer, reader, readerPid, setup, n) {
     streams.push(...(await Promise.all(Array.from({ length: Math.min(100, n - i) }, () => subscribe(reader.base, setup.key, onPatch)))));
   }
   await new Promise((r) => setTimeout(r, 500));
-  const heapAfter = await heapBytes(reader.base);
+  const heapAfter = await heapBytes(reader.base, readerPid);
   const rssAfter = rssBytes(readerPid);
   let fanoutBefore = { sum: 0, count: 0 };
   // Change 0 warms up (not measured).
@@ -226,7 +230,7 @@ function print(r) {
   const kb = (b) => `${(b / 1024).toFixed(1)} KiB`;
   console.log(
     `${r.label.padEnd(14)} N=${String(r.subscribers).padStart(5)}  p50 ${r.p50.toFixed(1).padStart(6)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  max ${r.max.toFixed(1).padStart(6)} ms  ` +
-      `(write answered p50 ${r.writeP50.toFixed(1)} ms; first→last delivery p99 ${r.spreadP99.toFixed(1)} ms; server fan-out mean ${r.serverFanoutMs.toFixed(2)} ms)  memory/stream: RSS ${kb(r.rssPerStream)}, heap ${kb(r.heapPerStream)}  (${r.samples} deliveries)`,
+      `(write answered p50 ${r.writeP50.toFixed(1)} ms; first→last delivery p99 ${r.spreadP99.toFixed(1)} ms; server fan-out mean ${r.serverFanoutMs.toFixed(2)} ms)  memory/stream: heap ${kb(r.heapPerStream)} live after a full GC (RSS ${kb(r.rssPerStream)}, GC-dependent)  (${r.samples} deliveries)`,
   );
 }
 
