@@ -112,6 +112,11 @@ describe.each(testDialects())('POST /api/v1/evaluate on %s', (dialect) => {
 
     const numericKey = await evaluateWith(t.app, serverKey, { flagKey: 'checkout', context: { targetingKey: 42 } });
     expect(numericKey.statusCode).toBe(422);
+    expect(Object.keys(numericKey.json().errors)).toEqual(expect.arrayContaining([expect.stringMatching(/targetingKey/)]));
+    // null is absent, as the engine (and the SDK) treat it: evaluated, not refused.
+    const nullKey = await evaluateWith(t.app, serverKey, { flagKey: 'checkout', context: { targetingKey: null, plan: 'pro' } });
+    expect(nullKey.statusCode).toBe(200);
+    expect(nullKey.json()).toMatchObject({ flagKey: 'checkout', value: true, ruleId });
     const extra = await evaluateWith(t.app, serverKey, { flagKey: 'checkout', other: 1 });
     expect(extra.statusCode).toBe(422);
   });

@@ -4,7 +4,11 @@ const FlagKey = Type.String({ pattern: '^[A-Za-z0-9._-]{1,200}$', description: '
 
 /** The evaluation context: `targetingKey` plus any attributes (nested at most 10 levels). */
 export const EvaluationContextSchema = Type.Object(
-  { targetingKey: Type.Optional(Type.String({ maxLength: 1024, description: 'Identifies the subject; what rollouts bucket by' })) },
+  {
+    targetingKey: Type.Optional(
+      Type.Union([Type.String({ maxLength: 1024 }), Type.Null()], { description: 'Identifies the subject; what rollouts bucket by. `null` is the same as absent (as the engine treats it)' }),
+    ),
+  },
   { additionalProperties: true, description: 'targetingKey plus any attributes, addressable by dotted path; at most 10 levels deep' },
 );
 
