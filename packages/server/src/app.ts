@@ -51,6 +51,7 @@ import { ofrepPlugin, ofrepPrefix } from './http/ofrep/plugin.js';
 import { flagdRoutes } from './http/v1/flagd.routes.js';
 import { streamRoutes } from './http/v1/stream.routes.js';
 import { billingRoutes } from './http/v1/billing.routes.js';
+import { dashboardRoutes } from './http/web/dashboard.js';
 import { RedisRateLimiter } from './features/rate-limits/redis-rate-limiter.js';
 
 declare module 'fastify' {
@@ -185,6 +186,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(oauthTokenRoutes);
   await app.register(passwordRoutes);
   await app.register(billingRoutes);
+  // The dashboard (packages/web) at /app.
+  await app.register(dashboardRoutes);
   // ToggleSmartly: its own auth (api_key in the body), limits and error body.
   await app.register(toggleSmartlyPlugin, { prefix: toggleSmartlyPrefix });
   // Flipswitch admin API: user bearer tokens, its own problem+json errors and not-found handling.

@@ -9,15 +9,21 @@ import { ProblemSchema, problem, sendProblem } from './problem.js';
 export const operationsRoutes: FastifyPluginAsync = async (app) => {
   const { config, readiness, metrics } = app.services;
 
-  // Issue 9 adds a browser branch here (Accept: text/html → redirect to /app); API callers keep this body.
+  // Browsers (Accept naming text/html) are sent to the dashboard; API callers keep this body.
   app.get('/', {
     schema: {
       operationId: 'getServiceInfo',
       tags: ['system'],
-      summary: 'Name and version of this server',
-      response: { 200: Type.Object({ name: Type.String(), version: Type.String() }) },
+      summary: 'Name and version of this server; a browser (Accept: text/html) is redirected to the dashboard at /app/',
+      response: {
+        200: Type.Object({ name: Type.String(), version: Type.String() }),
+        302: Type.Null({ description: 'A browser: to /app/' }),
+      },
     },
-  }, async () => ({ name: 'Switchyard', version: config.version }));
+  }, async (request, reply) => {
+    if ((request.headers.accept ?? '').includes('text/html')) return reply.redirect('/app/');
+    return { name: 'Switchyard', version: config.version };
+  });
 
   app.get('/healthz', {
     schema: {

@@ -1,0 +1,385 @@
+import { ActionIcon, Alert, Badge, Button, Code, Group, Modal, MultiSelect, NumberInput, Paper, SegmentedControl, Select, Stack, Switch, Table, Tabs, Text, TextInput, Title } from '@mantine/core';
+import { DndContext, KeyboardSensor, PointerSensor, closestCenter, useSensor, useSensors, type DragEndEvent } from '@dnd-kit/core';
+import { SortableContext, arrayMove, sortableKeyboardCoordinates, useSortable, verticalListSortingStrategy } from '@dnd-kit/sortable';
+import { CSS } from '@dnd-kit/utilities';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { useNavigate, useParams } from 'react-router-dom';
+import { api, call, type Flag, type FlagEnvironment, type Rule } from '../api.js';
+import { useLiveProject } from '../live.js';
+import { FormError, QueryState, fieldErrors } from '../ui.js';
+import { useEnvironments } from './Flags.js';
+
+type Serve = Rule['serve'];
+type Condition = Rule['conditions'][number];
+
+export default function FlagPage() {
+  const { projectId = '', flagKey = '' } = useParams();
+  const environments = useEnvironments(projectId);
+  useLiveProject(projectId, environments.data);
+  const flag = useQuery({
+    queryKey: ['project', projectId, 'flag', flagKey],
+    queryFn: () => call(() => api.GET('/api/v1/projects/{project_id}/flags/{flag_key}', { params: { path: { project_id: projectId, flag_key: flagKey } } })),
+  });
+  const [environment, setEnvironment] = useState<string | null>(null);
+  const envKey = environment ?? environments.data?.find((e) => e.key === 'production')?.key ?? environments.data?.[0]?.key ?? null;
+  return (
+    <QueryState query={flag}>
+      {(f) => (
+        <Stack>
+          <FlagHeader projectId={projectId} flag={f} />
+          <Tabs defaultValue="targeting">
+            <Tabs.List>
+              <Tabs.Tab value="targeting">Targeting</Tabs.Tab>
+              <Tabs.Tab value="history">History</Tabs.Tab>
+            </Tabs.List>
+            <Tabs.Panel value="targeting" pt="md">
+              <QueryState query={environments}>
+                {(envs) => (
+                  <Stack>
+                    <SegmentedControl aria-label="Environment" value={envKey ?? ''} onChange={setEnvironment}
+                      data={envs.map((e) => ({ value: e.key, label: e.name }))} />
+                    {envKey && <Targeting projectId={projectId} flag={f} environment={envKey} />}
+                  </Stack>
+                )}
+              </QueryState>
+            </Tabs.Panel>
+            <Tabs.Panel value="history" pt="md"><History projectId={projectId} flagKey={flagKey} /></Tabs.Panel>
+          </Tabs>
+        </Stack>
+      )}
+    </QueryState>
+  );
+}
+
+function FlagHeader({ projectId, flag }: { projectId: string; flag: Flag }) {
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
+  const [confirm, setConfirm] = useState(false);
+  const path = { project_id: projectId, flag_key: flag.key };
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ['project', projectId] });
+  const archive = useMutation({
+    mutationFn: () => call(() => flag.status === 'archived'
+      ? api.POST('/api/v1/projects/{project_id}/flags/{flag_key}/restore', { params: { path } })
+      : api.POST('/api/v1/projects/{project_id}/flags/{flag_key}/archive', { params: { path } })),
+    onSuccess: refresh,
+  });
+  const remove = useMutation({
+    mutationFn: () => call(() => api.DELETE('/api/v1/projects/{project_id}/flags/{flag_key}', { params: { path } })),
+    onSuccess: () => { void refresh(); navigate(`/projects/${projectId}`); },
+  });
+  return (
+    <Group justify="space-between">
+      <div>
+        <Title order={2}>{flag.name}</Title>
+        <Text size="sm" c="dimmed">{flag.key} · {flag.type} · {flag.status}</Text>
+      </div>
+      <Group>
+        <Button variant="default" loading={archive.isPending} onClick={() => archive.mutate()}>{flag.status === 'archived' ? 'Restore' : 'Archive'}</Button>
+        <Button color="red" variant="light" onClick={() => setConfirm(true)}>Delete</Button>
+      </Group>
+      <FormError error={archive.error} />
+      <Modal opened={confirm} onClose={() => setConfirm(false)} title="Delete flag?">
+        <Stack>
+          <Text>Delete <b>{flag.key}</b> in every environment? SDKs asking for it get their default.</Text>
+          <FormError error={remove.error} />
+          <Group justify="flex-end">
+            <Button variant="default" onClick={() => setConfirm(false)}>Cancel</Button>
+            <Button color="red" loading={remove.isPending} onClick={() => remove.mutate()}>Delete</Button>
+          </Group>
+        </Stack>
+      </Modal>
+    </Group>
+  );
+}
+
+function Targeting({ projectId, flag, environment }: { projectId: string; flag: Flag; environment: string }) {
+  const config = useQuery({
+    queryKey: ['project', projectId, 'flag', flag.key, 'env', environment],
+    queryFn: () => call(() => api.GET('/api/v1/projects/{project_id}/flags/{flag_key}/environments/{environment}', { params: { path: { project_id: projectId, flag_key: flag.key, environment } } })),
+  });
+  return (
+    <QueryState query={config}>
+      {(c) => (
+        <Stack>
+          <Settings projectId={projectId} flag={flag} config={c} />
+          <Rules projectId={projectId} flag={flag} config={c} />
+        </Stack>
+      )}
+    </QueryState>
+  );
+}
+
+/** Before/after of a change, shown before it is saved. */
+function Diff({ before, after }: { before: unknown; after: unknown }) {
+  const a = JSON.stringify(before, null, 2).split('\n');
+  const b = JSON.stringify(after, null, 2).split('\n');
+  return (
+    <Code block aria-label="Changes">
+      {b.map((line, i) => a[i] === line ? `  ${line}\n` : `${a[i] !== undefined ? `- ${a[i]}\n` : ''}+ ${line}\n`).join('')}
+      {a.slice(b.length).map((line) => `- ${line}\n`).join('')}
+    </Code>
+  );
+}
+
+function Settings({ projectId, flag, config }: { projectId: string; flag: Flag; config: FlagEnvironment }) {
+  const queryClient = useQueryClient();
+  const initial = {
+    enabled: config.enabled,
+    offVariation: config.offVariation,
+    targets: config.targets,
+    prerequisites: config.prerequisites,
+  };
+  const [draft, setDraft] = useState(initial);
+  const [reviewing, setReviewing] = useState(false);
+  const variations = flag.variations.map((v) => v.key);
+  const save = useMutation({
+    mutationFn: () => call(() => api.PUT('/api/v1/projects/{project_id}/flags/{flag_key}/environments/{environment}', {
+      params: { path: { project_id: projectId, flag_key: flag.key, environment: config.environment } }, body: draft,
+    })),
+    onSuccess: () => { setReviewing(false); void queryClient.invalidateQueries({ queryKey: ['project', projectId] }); },
+  });
+  const errors = fieldErrors(save.error);
+  const targetFor = (variation: string) => draft.targets.find((t) => t.variation === variation)?.values.join(', ') ?? '';
+  const setTarget = (variation: string, text: string) => {
+    const values = text.split(',').map((s) => s.trim()).filter(Boolean);
+    const others = draft.targets.filter((t) => t.variation !== variation);
+    setDraft({ ...draft, targets: values.length ? [...others, { variation, values }] : others });
+  };
+  const changed = JSON.stringify(draft) !== JSON.stringify(initial);
+  return (
+    <Paper withBorder p="md">
+      <Stack>
+        <Group>
+          <Switch label={`Enabled in ${config.environment}`} checked={draft.enabled} onChange={(e) => setDraft({ ...draft, enabled: e.currentTarget.checked })} />
+          <Select label="Off variation" data={variations} value={draft.offVariation} clearable onChange={(v) => setDraft({ ...draft, offVariation: v })} error={errors.offVariation} w={200} />
+        </Group>
+        <Text fw={600} size="sm">Individual targets</Text>
+        {variations.map((v) => (
+          <TextInput key={v} label={`Serve ${v} to`} placeholder="targeting keys, comma-separated" value={targetFor(v)} onChange={(e) => setTarget(v, e.currentTarget.value)} />
+        ))}
+        <Prerequisites projectId={projectId} value={draft.prerequisites} onChange={(prerequisites) => setDraft({ ...draft, prerequisites })} />
+        <Text c="red" size="sm">{errors.targets ?? errors.prerequisites}</Text>
+        <Group>
+          <Button disabled={!changed} onClick={() => setReviewing(true)}>Review changes</Button>
+          {changed && <Button variant="subtle" onClick={() => setDraft(initial)}>Discard</Button>}
+        </Group>
+      </Stack>
+      <Modal opened={reviewing} onClose={() => setReviewing(false)} title="Save these changes?" size="lg">
+        <Stack>
+          <Diff before={initial} after={draft} />
+          <FormError error={save.error} />
+          <Button loading={save.isPending} onClick={() => save.mutate()}>Save</Button>
+        </Stack>
+      </Modal>
+    </Paper>
+  );
+}
+
+function Prerequisites({ projectId, value, onChange }: { projectId: string; value: FlagEnvironment['prerequisites']; onChange: (v: FlagEnvironment['prerequisites']) => void }) {
+  const flags = useQuery({
+    queryKey: ['project', projectId, 'flags', 'all'],
+    queryFn: () => call(() => api.GET('/api/v1/projects/{project_id}/flags', { params: { path: { project_id: projectId }, query: { limit: '200' } } })),
+  });
+  const [flag, setFlag] = useState<string | null>(null);
+  const [variation, setVariation] = useState<string | null>(null);
+  const chosen = flags.data?.find((f) => f.key === flag);
+  return (
+    <Stack gap="xs">
+      <Text fw={600} size="sm">Prerequisites</Text>
+      {value.map((p, i) => (
+        <Group key={p.flag}>
+          <Text size="sm">{p.flag} is {p.variation}</Text>
+          <ActionIcon variant="subtle" color="red" aria-label={`Remove prerequisite ${p.flag}`} onClick={() => onChange(value.filter((_, j) => j !== i))}>×</ActionIcon>
+        </Group>
+      ))}
+      <Group align="flex-end">
+        <Select label="Prerequisite flag" data={(flags.data ?? []).map((f) => f.key)} value={flag} onChange={setFlag} searchable w={200} />
+        <Select label="Must serve" data={(chosen?.variations ?? []).map((v) => v.key)} value={variation} onChange={setVariation} w={160} />
+        <Button variant="default" disabled={!flag || !variation} onClick={() => { onChange([...value, { flag: flag!, variation: variation! }]); setFlag(null); setVariation(null); }}>Add</Button>
+      </Group>
+    </Stack>
+  );
+}
+
+const stringOperators = ['EQUALS', 'NOT_EQUALS', 'IN', 'NOT_IN', 'CONTAINS', 'NOT_CONTAINS', 'STARTS_WITH', 'ENDS_WITH', 'MATCHES', 'EXISTS', 'NOT_EXISTS'];
+const numberOperators = ['EQUALS', 'NOT_EQUALS', 'IN', 'NOT_IN', 'GREATER_THAN', 'GREATER_THAN_OR_EQUAL', 'LESS_THAN', 'LESS_THAN_OR_EQUAL', 'EXISTS', 'NOT_EXISTS'];
+const versionOperators = ['SEMVER_EQUAL', 'SEMVER_GREATER_THAN', 'SEMVER_GREATER_THAN_OR_EQUAL', 'SEMVER_LESS_THAN', 'SEMVER_LESS_THAN_OR_EQUAL'];
+const dateOperators = ['BEFORE', 'AFTER'];
+/** The operators that fit the kind of values an attribute holds. */
+const operatorsFor: Record<string, string[]> = { text: stringOperators, number: numberOperators, version: versionOperators, date: dateOperators };
+const listOperators = new Set(['IN', 'NOT_IN']);
+
+interface ConditionDraft { attribute: string; kind: string; operator: string; value: string }
+
+function toCondition(d: ConditionDraft): Condition {
+  if (d.operator === 'EXISTS' || d.operator === 'NOT_EXISTS') return { attribute: d.attribute, operator: d.operator };
+  const one = (s: string) => d.kind === 'number' ? Number(s) : s;
+  const value = listOperators.has(d.operator) ? d.value.split(',').map((s) => one(s.trim())).filter((s) => s !== '') : one(d.value);
+  return { attribute: d.attribute, operator: d.operator, value };
+}
+
+function describeServe(serve: Serve): string {
+  if (serve.variation) return `serve ${serve.variation}`;
+  return `rollout ${(serve.rollout?.variations ?? []).map((v) => `${v.variation} ${v.weight}%`).join(' / ')}`;
+}
+
+function SortableRule({ rule, onDelete }: { rule: Rule; onDelete: () => void }) {
+  const { attributes, listeners, setNodeRef, transform, transition } = useSortable({ id: rule.id });
+  return (
+    <Paper withBorder p="sm" ref={setNodeRef} style={{ transform: CSS.Transform.toString(transform), transition }} data-testid="rule">
+      <Group justify="space-between" wrap="nowrap">
+        <Group wrap="nowrap">
+          <ActionIcon variant="subtle" aria-label={`Drag rule ${rule.description ?? rule.id} (space, then arrow keys)`} {...attributes} {...listeners}>⋮⋮</ActionIcon>
+          <div>
+            <Text size="sm">{rule.conditions.map((c) => `${c.attribute ?? ''} ${c.operator} ${JSON.stringify(c.value ?? '')}`).join(' and ') || 'everyone'}
+              {rule.segments.length > 0 && ` in segments ${rule.segments.join(', ')}`}</Text>
+            <Badge variant="light">{describeServe(rule.serve)}</Badge>
+          </div>
+        </Group>
+        <ActionIcon variant="subtle" color="red" aria-label={`Delete rule ${rule.id}`} onClick={onDelete}>×</ActionIcon>
+      </Group>
+    </Paper>
+  );
+}
+
+function Rules({ projectId, flag, config }: { projectId: string; flag: Flag; config: FlagEnvironment }) {
+  const queryClient = useQueryClient();
+  const [order, setOrder] = useState<string[] | null>(null);
+  const rules = order ? order.map((id) => config.rules.find((r) => r.id === id)!).filter(Boolean) : config.rules;
+  const sensors = useSensors(useSensor(PointerSensor), useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }));
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ['project', projectId] });
+  const reorder = useMutation({
+    mutationFn: (ruleIds: string[]) => call(() => api.PUT('/api/v1/projects/{project_id}/rules/order', {
+      params: { path: { project_id: projectId } }, body: { flag: flag.key, environment: config.environment, ruleIds },
+    })),
+    onSuccess: async () => { await refresh(); setOrder(null); },
+  });
+  const remove = useMutation({
+    mutationFn: (ruleId: string) => call(() => api.DELETE('/api/v1/projects/{project_id}/rules/{rule_id}', { params: { path: { project_id: projectId, rule_id: ruleId } } })),
+    onSuccess: refresh,
+  });
+  const onDragEnd = ({ active, over }: DragEndEvent) => {
+    if (!over || active.id === over.id) return;
+    const ids = rules.map((r) => r.id);
+    setOrder(arrayMove(ids, ids.indexOf(String(active.id)), ids.indexOf(String(over.id))));
+  };
+  return (
+    <Paper withBorder p="md">
+      <Stack>
+        <Title order={4}>Rules</Title>
+        {rules.length === 0 && <Text c="dimmed">No rules: everyone gets the default.</Text>}
+        <DndContext sensors={sensors} collisionDetection={closestCenter} onDragEnd={onDragEnd}>
+          <SortableContext items={rules.map((r) => r.id)} strategy={verticalListSortingStrategy}>
+            {rules.map((r) => <SortableRule key={r.id} rule={r} onDelete={() => remove.mutate(r.id)} />)}
+          </SortableContext>
+        </DndContext>
+        {order && (
+          <Alert title="New order, not saved yet">
+            <Diff before={config.rules.map((r) => r.description ?? r.id)} after={rules.map((r) => r.description ?? r.id)} />
+            <Group mt="xs">
+              <Button loading={reorder.isPending} onClick={() => reorder.mutate(order)}>Save order</Button>
+              <Button variant="subtle" onClick={() => setOrder(null)}>Discard</Button>
+            </Group>
+            <FormError error={reorder.error} />
+          </Alert>
+        )}
+        <FormError error={remove.error} />
+        <RuleForm projectId={projectId} flag={flag} environment={config.environment} />
+      </Stack>
+    </Paper>
+  );
+}
+
+function RuleForm({ projectId, flag, environment }: { projectId: string; flag: Flag; environment: string }) {
+  const queryClient = useQueryClient();
+  const variations = flag.variations.map((v) => v.key);
+  const segments = useQuery({
+    queryKey: ['project', projectId, 'segments'],
+    queryFn: () => call(() => api.GET('/api/v1/projects/{project_id}/segments', { params: { path: { project_id: projectId } } })),
+  });
+  const blank: ConditionDraft = { attribute: '', kind: 'text', operator: 'EQUALS', value: '' };
+  const [conditions, setConditions] = useState<ConditionDraft[]>([blank]);
+  const [segmentKeys, setSegmentKeys] = useState<string[]>([]);
+  const [mode, setMode] = useState<'variation' | 'rollout'>('variation');
+  const [variation, setVariation] = useState<string | null>(variations[0] ?? null);
+  const [weights, setWeights] = useState<Record<string, number>>(() => Object.fromEntries(variations.map((v, i) => [v, i === 0 ? 100 : 0])));
+  const [description, setDescription] = useState('');
+  const [reviewing, setReviewing] = useState(false);
+  const total = Object.values(weights).reduce((a, b) => a + b, 0);
+  const serve: Serve = mode === 'variation'
+    ? { variation: variation ?? '' }
+    : { rollout: { variations: variations.map((v) => ({ variation: v, weight: weights[v] ?? 0 })) } };
+  const body = {
+    flag: flag.key, environment, description: description || null,
+    conditions: conditions.filter((c) => c.attribute).map(toCondition), segments: segmentKeys, serve,
+  };
+  const create = useMutation({
+    mutationFn: () => call(() => api.POST('/api/v1/projects/{project_id}/rules', { params: { path: { project_id: projectId } }, body })),
+    onSuccess: () => {
+      setReviewing(false); setConditions([blank]); setSegmentKeys([]); setDescription('');
+      void queryClient.invalidateQueries({ queryKey: ['project', projectId] });
+    },
+  });
+  const errors = fieldErrors(create.error);
+  const set = (i: number, patch: Partial<ConditionDraft>) => setConditions(conditions.map((c, j) => j === i ? { ...c, ...patch } : c));
+  const rolloutInvalid = mode === 'rollout' && total !== 100;
+  return (
+    <form noValidate onSubmit={(e: FormEvent) => { e.preventDefault(); if (!rolloutInvalid) setReviewing(true); }}><Stack>
+      <Title order={5}>Add a rule</Title>
+      <TextInput label="Rule description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} error={errors.description} />
+      {conditions.map((c, i) => (
+        <Group key={i} align="flex-start" grow>
+          <TextInput label={`Condition ${i + 1} attribute`} placeholder="email, plan, version…" value={c.attribute} onChange={(e) => set(i, { attribute: e.currentTarget.value })} error={errors[`conditions.${i}.attribute`]} />
+          <Select label="Values are" data={[{ value: 'text', label: 'text' }, { value: 'number', label: 'numbers' }, { value: 'version', label: 'versions' }, { value: 'date', label: 'dates' }]}
+            value={c.kind} allowDeselect={false} onChange={(k) => k && set(i, { kind: k, operator: operatorsFor[k]![0]! })} />
+          <Select label={`Condition ${i + 1} operator`} data={operatorsFor[c.kind]!} value={c.operator} allowDeselect={false} onChange={(o) => o && set(i, { operator: o })} error={errors[`conditions.${i}.operator`]} />
+          <TextInput label={`Condition ${i + 1} value`} description={listOperators.has(c.operator) ? 'comma-separated' : undefined} disabled={c.operator.endsWith('EXISTS')}
+            value={c.value} onChange={(e) => set(i, { value: e.currentTarget.value })} error={errors[`conditions.${i}.value`] ?? errors.conditions} />
+        </Group>
+      ))}
+      <Group>
+        <Button variant="default" size="xs" onClick={() => setConditions([...conditions, blank])}>Add condition</Button>
+        {conditions.length > 1 && <Button variant="subtle" size="xs" onClick={() => setConditions(conditions.slice(0, -1))}>Remove last condition</Button>}
+      </Group>
+      <MultiSelect label="In segments" data={(segments.data ?? []).map((s) => s.key)} value={segmentKeys} onChange={setSegmentKeys} error={errors.segments} />
+      <SegmentedControl aria-label="Serve" value={mode} onChange={(v) => setMode(v as 'variation' | 'rollout')} data={[{ value: 'variation', label: 'A variation' }, { value: 'rollout', label: 'A rollout' }]} />
+      {mode === 'variation'
+        ? <Select label="Serve variation" data={variations} value={variation} onChange={setVariation} allowDeselect={false} error={errors.serve} />
+        : (
+          <Table>
+            <Table.Tbody>
+              {variations.map((v) => (
+                <Table.Tr key={v}>
+                  <Table.Td>{v}</Table.Td>
+                  <Table.Td><NumberInput aria-label={`Weight of ${v} (%)`} min={0} max={100} suffix="%" value={weights[v] ?? 0} onChange={(n) => setWeights({ ...weights, [v]: Number(n) || 0 })} /></Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+            <Table.Caption c={rolloutInvalid ? 'red' : undefined}>Total {total}%{rolloutInvalid ? ' — weights must total 100%' : ''}</Table.Caption>
+          </Table>
+        )}
+      <Button type="submit" disabled={rolloutInvalid}>Review rule</Button>
+      <FormError error={create.error} />
+      <Modal opened={reviewing} onClose={() => setReviewing(false)} title="Add this rule?" size="lg">
+        <Stack>
+          <Diff before={{}} after={body} />
+          <FormError error={create.error} />
+          <Button loading={create.isPending} onClick={() => create.mutate()}>Save rule</Button>
+        </Stack>
+      </Modal>
+    </Stack></form>
+  );
+}
+
+function History({ projectId, flagKey }: { projectId: string; flagKey: string }) {
+  const history = useQuery({
+    queryKey: ['project', projectId, 'flag', flagKey, 'history'],
+    queryFn: () => call(() => api.GET('/api/v1/projects/{project_id}/flags/{flag_key}/history', { params: { path: { project_id: projectId, flag_key: flagKey } } })),
+  });
+  return (
+    <QueryState query={history} isEmpty={(d) => (Array.isArray(d) ? d.length : 1) === 0} empty="No history yet.">
+      {(entries) => <Code block>{JSON.stringify(entries, null, 2)}</Code>}
+    </QueryState>
+  );
+}
