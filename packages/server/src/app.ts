@@ -129,8 +129,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     limitPerMinute: config.rateLimitPerMinute,
     evaluationLimitPerMinute: config.billing.evaluationRateLimitPerMinute,
     // Server SDKs evaluate far more often than people manage: their own, higher budget per
-    // credential. (OFREP, outside /api/v1, applies its own per-key limit.)
-    evaluationPrefixes: [evaluatePath, '/api/v1/stream', '/api/v1/sdk'],
+    // credential, shared by every evaluation surface (OFREP too, outside /api/v1).
+    evaluationPrefixes: [evaluatePath, '/api/v1/stream', '/api/v1/sdk', ofrepPrefix],
     policy: { limitFor: (actor, kind) => entitlements.requestLimit(actor, kind), admitEvaluation: (actor) => entitlements.admitEvaluation(actor) },
     exempt: [toggleSmartlyPrefix],
   });
@@ -192,8 +192,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(toggleSmartlyPlugin, { prefix: toggleSmartlyPrefix });
   // Flipswitch admin API: user bearer tokens, its own problem+json errors and not-found handling.
   await app.register(flipswitchPlugin, { prefix: flipswitchPrefix });
-  // OpenFeature OFREP: API keys as bearer or X-API-Key, its own limit, CORS and error body.
-  await app.register(ofrepPlugin, { prefix: ofrepPrefix, perKeyPerMinute: config.rateLimitPerMinute });
+  // OpenFeature OFREP: API keys as bearer or X-API-Key (limited in the evaluation bucket), its own CORS and error body.
+  await app.register(ofrepPlugin, { prefix: ofrepPrefix });
   return app;
 }
 

@@ -162,12 +162,25 @@ describe.each(testDialects())('OFREP rate limit on %s', (dialect) => {
   let t: TestApp;
   let serverKey: string;
   beforeAll(async () => {
-    t = await createTestApp(dialect, { SWITCHYARD_RATE_LIMIT_PER_MINUTE: '40' });
+    // The management limit is low on purpose: OFREP is evaluation traffic and must not be counted there.
+    t = await createTestApp(dialect, { SWITCHYARD_RATE_LIMIT_PER_MINUTE: '30', SWITCHYARD_EVALUATION_RATE_LIMIT_PER_MINUTE: '40' });
     ({ serverKey } = await seedOfrep(t));
   });
   afterAll(async () => t?.close());
 
-  it('429 with Retry-After in whole seconds past the per-key limit', async () => {
+  it('429 with Retry-After in whole seconds past the key\'s evaluation limit, which /api/v1/evaluate shares; preflights are free', async () => {
+    for (let i = 0; i < 10; i++) {
+      const pre = await t.app.inject({ method: 'OPTIONS', url: '/ofrep/v1/evaluate/flags/checkout', headers: { origin: 'https://a.example.test', 'access-control-request-method': 'POST' } });
+      expect(pre.statusCode).toBe(204);
+    }
+    for (let i = 0; i < 20; i++) {
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/evaluate', headers: { 'x-api-key': serverKey }, payload: { flagKey: 'checkout', context: { targetingKey: 'u' } } });
+      expect(res.statusCode).toBe(200);
+    }
+    const first = await t.app.inject({ method: 'POST', url: '/ofrep/v1/evaluate/flags/checkout', headers: { 'x-api-key': serverKey }, payload: { context: {} } });
+    expect(first.statusCode).toBe(200);
+    expect(first.headers['ratelimit-limit']).toBe('40');
+    expect(first.headers['ratelimit-remaining']).toBe('19');
     let last;
     for (let i = 0; i < 41; i++) {
       last = await t.app.inject({ method: 'POST', url: '/ofrep/v1/evaluate/flags/checkout', headers: { 'x-api-key': serverKey }, payload: { context: {} } });

@@ -1,7 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { RateLimitedError } from '../../domain/errors.js';
-import { rateLimitKey } from '../plugins/rate-limit.js';
 import { allowAnyOrigin } from '../plugins/cors.js';
 import { ofrepErrorHandler, ofrepFailure } from './errors.js';
 import {
@@ -19,11 +17,6 @@ import {
 /** Where OFREP lives; providers are configured with the server's origin as base URL. */
 export const ofrepPrefix = '/ofrep/v1';
 
-/** OFREP's limits. */
-export interface OfrepOptions {
-  /** Requests per API key (or client IP without one) per minute. */
-  perKeyPerMinute: number;
-}
 
 const tags = ['ofrep'];
 const cors = {
@@ -48,9 +41,9 @@ export function matchesEtag(header: string | undefined, etag: string): boolean {
  * app-wide; server or sdk scope), limit, CORS and error body (`{key, errorCode, errorDetails}`).
  * Answers written before its handlers run (the shutdown gate's problem) leave in its shape too.
  */
-export const ofrepPlugin: FastifyPluginAsync<OfrepOptions> = async (root, options) => {
+export const ofrepPlugin: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  const { ofrep, rateLimiter } = app.services;
+  const { ofrep } = app.services;
 
   app.setErrorHandler(ofrepErrorHandler);
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
@@ -63,14 +56,6 @@ export const ofrepPlugin: FastifyPluginAsync<OfrepOptions> = async (root, option
     if (!type.startsWith('application/problem+json')) return payload;
     reply.type('application/json; charset=utf-8');
     return JSON.stringify({ errorDetails: ofrepFailure({ statusCode: reply.statusCode }).body.errorDetails });
-  });
-  app.addHook('preParsing', async (request, reply) => {
-    if (request.method === 'OPTIONS') return;
-    const result = await rateLimiter.hit(`ofrep:${rateLimitKey(request)}`, options.perKeyPerMinute, 60);
-    reply.header('RateLimit-Limit', String(result.limit));
-    reply.header('RateLimit-Remaining', String(result.remaining));
-    reply.header('RateLimit-Reset', String(result.resetSeconds));
-    if (!result.allowed) throw new RateLimitedError(result.resetSeconds);
   });
 
   for (const url of ['/evaluate/flags', '/evaluate/flags/:key']) {

@@ -61,6 +61,8 @@ export function installRateLimit(app: FastifyInstance, options: RateLimitOptions
   // Callback-style, and synchronous when the limit and the count are (the in-memory limiter, a
   // cached plan): the evaluate hot path pays no promise here.
   app.addHook('preParsing', (request, reply, payload, done) => {
+    // CORS preflights carry no credential and do no work: not counted.
+    if (request.method === 'OPTIONS') return done(null, payload);
     const url = request.url;
     let kind: TrafficKind;
     if (evaluationPrefixes.some((p) => under(url, p))) kind = 'evaluation';
