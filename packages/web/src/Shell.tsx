@@ -44,10 +44,16 @@ export function Shell() {
         {projectId && (
           <>
             <NavLink component={Link} to={`/projects/${projectId}`} label="Flags" active={location.pathname === `/projects/${projectId}`} />
+            <NavLink component={Link} to={`/projects/${projectId}/segments`} label="Segments" active={location.pathname.endsWith('/segments')} />
             <NavLink component={Link} to={`/projects/${projectId}/api-keys`} label="API keys" active={location.pathname.endsWith('/api-keys')} />
             <NavLink component={Link} to={`/projects/${projectId}/audit`} label="Audit log" active={location.pathname.endsWith('/audit')} />
+            <NavLink component={Link} to={`/projects/${projectId}/playground`} label="Playground" active={location.pathname.endsWith('/playground')} />
+            <NavLink component={Link} to={`/projects/${projectId}/settings`} label="Settings, import, export" active={location.pathname.endsWith('/settings')} />
           </>
         )}
+        <NavLink component={Link} to="/organisation" label="Organisation" active={location.pathname === '/organisation'} />
+        <NavLink component={Link} to="/usage" label="Usage and billing" active={location.pathname === '/usage'} />
+        <NavLink component={Link} to="/notifications" label="Notifications" active={location.pathname === '/notifications'} />
       </AppShell.Navbar>
       <AppShell.Main><Outlet /></AppShell.Main>
     </AppShell>

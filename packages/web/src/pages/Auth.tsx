@@ -33,7 +33,7 @@ export function LoginPage() {
           <PasswordInput label="Password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.currentTarget.value)} error={errors.password} />
           <FormError error={login.error} />
           <Button type="submit" loading={login.isPending}>Log in</Button>
-          <Text size="sm">No account? <Anchor component={Link} to="/signup">Sign up</Anchor></Text>
+          <Text size="sm">No account? <Anchor component={Link} to="/signup">Sign up</Anchor> · <Anchor component={Link} to="/forgot-password">Forgot password?</Anchor></Text>
         </Stack>
       </Paper>
     </Container>
@@ -65,6 +65,76 @@ export function SignupPage() {
           <FormError error={signup.error} />
           <Button type="submit" loading={signup.isPending}>Sign up</Button>
           <Text size="sm">Have an account? <Anchor component={Link} to="/login">Log in</Anchor></Text>
+        </Stack>
+      </Paper>
+    </Container>
+  );
+}
+
+export function ForgotPasswordPage() {
+  const [email, setEmail] = useState('');
+  const send = useMutation({ mutationFn: () => call(() => api.POST('/api/v1/auth/forgot-password', { body: { email } })) });
+  const errors = fieldErrors(send.error);
+  return (
+    <Container size={420} my={60}>
+      <Title order={1} ta="center">Reset your password</Title>
+      <Paper withBorder p="lg" mt="lg" component="form" noValidate onSubmit={(e: FormEvent) => { e.preventDefault(); send.mutate(); }}>
+        <Stack>
+          {send.isSuccess ? <Text role="status">If the address has an account, a reset link is on its way.</Text> : (
+            <>
+              <TextInput label="Email" type="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.currentTarget.value)} error={errors.email} />
+              <FormError error={send.error} />
+              <Button type="submit" loading={send.isPending}>Send reset link</Button>
+            </>
+          )}
+          <Anchor component={Link} to="/login" size="sm">Back to log in</Anchor>
+        </Stack>
+      </Paper>
+    </Container>
+  );
+}
+
+export function ResetPasswordPage() {
+  const token = new URLSearchParams(useLocation().search).get('token') ?? '';
+  const [newPassword, setPassword] = useState('');
+  const reset = useMutation({ mutationFn: () => call(() => api.POST('/api/v1/auth/reset-password', { body: { token, newPassword } })) });
+  const errors = fieldErrors(reset.error);
+  return (
+    <Container size={420} my={60}>
+      <Title order={1} ta="center">Choose a new password</Title>
+      <Paper withBorder p="lg" mt="lg" component="form" noValidate onSubmit={(e: FormEvent) => { e.preventDefault(); reset.mutate(); }}>
+        <Stack>
+          {reset.isSuccess ? <Text role="status">Password changed. <Anchor component={Link} to="/login">Log in</Anchor></Text> : (
+            <>
+              <PasswordInput label="New password" autoComplete="new-password" value={newPassword} onChange={(e) => setPassword(e.currentTarget.value)} error={errors.newPassword ?? errors.token} />
+              <FormError error={reset.error} />
+              <Button type="submit" loading={reset.isPending}>Set password</Button>
+            </>
+          )}
+        </Stack>
+      </Paper>
+    </Container>
+  );
+}
+
+export function AcceptInvitationPage() {
+  const token = new URLSearchParams(useLocation().search).get('token') ?? '';
+  const { signedIn } = useAuth();
+  const [password, setPassword] = useState('');
+  const accept = useMutation({ mutationFn: () => call(() => api.POST('/api/v1/invitations/accept', { body: { token, ...(password ? { password } : {}) } })) });
+  const errors = fieldErrors(accept.error);
+  return (
+    <Container size={420} my={60}>
+      <Title order={1} ta="center">Join the organisation</Title>
+      <Paper withBorder p="lg" mt="lg" component="form" noValidate onSubmit={(e: FormEvent) => { e.preventDefault(); accept.mutate(); }}>
+        <Stack>
+          {accept.isSuccess ? <Text role="status">You joined {accept.data.data.organization.name}. <Anchor component={Link} to={signedIn ? '/' : '/login'}>Continue</Anchor></Text> : (
+            <>
+              {!signedIn && <PasswordInput label="Password for your new account" value={password} onChange={(e) => setPassword(e.currentTarget.value)} error={errors.password} />}
+              <FormError error={accept.error} />
+              <Button type="submit" loading={accept.isPending}>Accept invitation</Button>
+            </>
+          )}
         </Stack>
       </Paper>
     </Container>
