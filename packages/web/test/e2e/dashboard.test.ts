@@ -153,6 +153,36 @@ describe.skipIf(skip)('dashboard end to end (chromium, real server on SQLite)', 
     await entries.first().getByRole('button').first().click();
     await page.getByText('Before').first().waitFor();
     await shot(page, '08-audit');
+
+    // The playground evaluates every flag for a context with the key.
+    await page.goto(`${projectUrl}/playground`);
+    await page.getByLabel('Server API key of the environment').fill(key);
+    await page.getByRole('button', { name: 'Evaluate every flag' }).click();
+    const row = page.getByRole('row', { name: /new-checkout/ });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('SPLIT');
+    await shot(page, '09-playground');
+
+    // A segment, then the other pages load (no error state) and are photographed.
+    await page.goto(`${projectUrl}/segments`);
+    await page.getByLabel('Segment key').fill('beta');
+    await page.getByLabel('Attribute').fill('plan');
+    await page.getByLabel('Equals').fill('pro');
+    await page.getByRole('button', { name: 'Create segment' }).click();
+    await page.getByText('plan EQUALS "pro"').waitFor();
+    await shot(page, '10-segments');
+    for (const [path, name, heading] of [
+      [`${projectUrl}/settings`, '11-settings', 'Project settings'],
+      [`${base}/app/organisation`, '12-organisation', 'Organisation'],
+      [`${base}/app/usage`, '13-usage', 'Usage'],
+      [`${base}/app/notifications`, '14-notifications', 'Notifications'],
+    ] as const) {
+      await page.goto(path);
+      await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+      await page.waitForLoadState('networkidle');
+      expect(await page.getByText('Could not load').count(), path).toBe(0);
+      await shot(page, name);
+    }
     await a.close();
     await b.close();
   }, 120_000);
