@@ -1,4 +1,4 @@
-import { ActionIcon, Alert, Badge, Button, Code, Group, Modal, MultiSelect, NumberInput, Paper, SegmentedControl, Select, Stack, Switch, Table, Tabs, Text, TextInput, Title } from '@mantine/core';
+import { ActionIcon, Alert, Badge, Button, Code, Group, Modal, MultiSelect, NumberInput, Paper, SegmentedControl, Select, Stack, Switch, Table, Tabs, TagsInput, Text, TextInput, Title } from '@mantine/core';
 import { DndContext, KeyboardSensor, PointerSensor, closestCenter, useSensor, useSensors, type DragEndEvent } from '@dnd-kit/core';
 import { SortableContext, arrayMove, sortableKeyboardCoordinates, useSortable, verticalListSortingStrategy } from '@dnd-kit/sortable';
 import { CSS } from '@dnd-kit/utilities';
@@ -56,6 +56,7 @@ function FlagHeader({ projectId, flag }: { projectId: string; flag: Flag }) {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const [confirm, setConfirm] = useState(false);
+  const [editing, setEditing] = useState(false);
   const path = { project_id: projectId, flag_key: flag.key };
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['project', projectId] });
   const archive = useMutation({
@@ -75,10 +76,12 @@ function FlagHeader({ projectId, flag }: { projectId: string; flag: Flag }) {
         <Text size="sm" c="dimmed">{flag.key} · {flag.type} · {flag.status}</Text>
       </div>
       <Group>
+        <Button variant="default" onClick={() => setEditing(true)}>Edit</Button>
         <Button variant="default" loading={archive.isPending} onClick={() => archive.mutate()}>{flag.status === 'archived' ? 'Restore' : 'Archive'}</Button>
         <Button color="red" variant="light" onClick={() => setConfirm(true)}>Delete</Button>
       </Group>
       <FormError error={archive.error} />
+      <Modal opened={editing} onClose={() => setEditing(false)} title="Edit flag"><EditFlag projectId={projectId} flag={flag} onDone={() => setEditing(false)} /></Modal>
       <Modal opened={confirm} onClose={() => setConfirm(false)} title="Delete flag?">
         <Stack>
           <Text>Delete <b>{flag.key}</b> in every environment? SDKs asking for it get their default.</Text>
@@ -90,6 +93,34 @@ function FlagHeader({ projectId, flag }: { projectId: string; flag: Flag }) {
         </Stack>
       </Modal>
     </Group>
+  );
+}
+
+function EditFlag({ projectId, flag, onDone }: { projectId: string; flag: Flag; onDone: () => void }) {
+  const queryClient = useQueryClient();
+  const [name, setName] = useState(flag.name);
+  const [description, setDescription] = useState(flag.description ?? '');
+  const [tags, setTags] = useState(flag.tags);
+  const [defaultVariation, setDefaultVariation] = useState<string | null>(flag.defaultVariation);
+  const save = useMutation({
+    mutationFn: () => call(() => api.PATCH('/api/v1/projects/{project_id}/flags/{flag_key}', {
+      params: { path: { project_id: projectId, flag_key: flag.key } },
+      body: { name, description: description || null, tags, ...(defaultVariation ? { defaultVariation } : {}) },
+    })),
+    onSuccess: () => { void queryClient.invalidateQueries({ queryKey: ['project', projectId] }); onDone(); },
+  });
+  const errors = fieldErrors(save.error);
+  return (
+    <form noValidate onSubmit={(e: FormEvent) => { e.preventDefault(); save.mutate(); }}>
+      <Stack>
+        <TextInput label="Name" value={name} onChange={(e) => setName(e.currentTarget.value)} error={errors.name} />
+        <TextInput label="Description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} error={errors.description} />
+        <TagsInput label="Tags" value={tags} onChange={setTags} error={errors.tags} />
+        <Select label="Default variation" data={flag.variations.map((v) => v.key)} value={defaultVariation} onChange={setDefaultVariation} error={errors.defaultVariation} />
+        <FormError error={save.error} />
+        <Button type="submit" loading={save.isPending}>Save</Button>
+      </Stack>
+    </form>
   );
 }
 
