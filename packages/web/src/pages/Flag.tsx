@@ -8,10 +8,10 @@ import { useNavigate, useParams } from 'react-router-dom';
 import { api, call, type Flag, type FlagEnvironment, type Rule } from '../api.js';
 import { useLiveProject } from '../live.js';
 import { FormError, QueryState, fieldErrors } from '../ui.js';
+import { ConditionRows, blankCondition, checkConditions, conditionErrorsByRow, describeCondition, toConditions, type ConditionDraft } from '../conditions.js';
 import { useEnvironments } from './Flags.js';
 
 type Serve = Rule['serve'];
-type Condition = Rule['conditions'][number];
 
 export default function FlagPage() {
   const { projectId = '', flagKey = '' } = useParams();
@@ -233,23 +233,6 @@ function Prerequisites({ projectId, value, onChange }: { projectId: string; valu
   );
 }
 
-const stringOperators = ['EQUALS', 'NOT_EQUALS', 'IN', 'NOT_IN', 'CONTAINS', 'NOT_CONTAINS', 'STARTS_WITH', 'ENDS_WITH', 'MATCHES', 'EXISTS', 'NOT_EXISTS'];
-const numberOperators = ['EQUALS', 'NOT_EQUALS', 'IN', 'NOT_IN', 'GREATER_THAN', 'GREATER_THAN_OR_EQUAL', 'LESS_THAN', 'LESS_THAN_OR_EQUAL', 'EXISTS', 'NOT_EXISTS'];
-const versionOperators = ['SEMVER_EQUAL', 'SEMVER_GREATER_THAN', 'SEMVER_GREATER_THAN_OR_EQUAL', 'SEMVER_LESS_THAN', 'SEMVER_LESS_THAN_OR_EQUAL'];
-const dateOperators = ['BEFORE', 'AFTER'];
-/** The operators that fit the kind of values an attribute holds. */
-const operatorsFor: Record<string, string[]> = { text: stringOperators, number: numberOperators, version: versionOperators, date: dateOperators };
-const listOperators = new Set(['IN', 'NOT_IN']);
-
-interface ConditionDraft { attribute: string; kind: string; operator: string; value: string }
-
-function toCondition(d: ConditionDraft): Condition {
-  if (d.operator === 'EXISTS' || d.operator === 'NOT_EXISTS') return { attribute: d.attribute, operator: d.operator };
-  const one = (s: string) => d.kind === 'number' ? Number(s) : s;
-  const value = listOperators.has(d.operator) ? d.value.split(',').map((s) => one(s.trim())).filter((s) => s !== '') : one(d.value);
-  return { attribute: d.attribute, operator: d.operator, value };
-}
-
 function describeServe(serve: Serve): string {
   if (serve.variation) return `serve ${serve.variation}`;
   return `rollout ${(serve.rollout?.variations ?? []).map((v) => `${v.variation} ${v.weight}%`).join(' / ')}`;
@@ -263,7 +246,7 @@ function SortableRule({ rule, onDelete }: { rule: Rule; onDelete: () => void }) 
         <Group wrap="nowrap">
           <ActionIcon variant="subtle" aria-label={`Drag rule ${rule.description ?? rule.id} (space, then arrow keys)`} {...attributes} {...listeners}>⋮⋮</ActionIcon>
           <div>
-            <Text size="sm">{rule.conditions.map((c) => `${c.attribute ?? ''} ${c.operator} ${JSON.stringify(c.value ?? '')}`).join(' and ') || 'everyone'}
+            <Text size="sm">{rule.conditions.map(describeCondition).join(' and ') || 'everyone'}
               {rule.segments.length > 0 && ` in segments ${rule.segments.join(', ')}`}</Text>
             <Badge variant="light">{describeServe(rule.serve)}</Badge>
           </div>
@@ -329,8 +312,7 @@ function RuleForm({ projectId, flag, environment }: { projectId: string; flag: F
     queryKey: ['project', projectId, 'segments'],
     queryFn: () => call(() => api.GET('/api/v1/projects/{project_id}/segments', { params: { path: { project_id: projectId } } })),
   });
-  const blank: ConditionDraft = { attribute: '', kind: 'text', operator: 'EQUALS', value: '' };
-  const [conditions, setConditions] = useState<ConditionDraft[]>([blank]);
+  const [conditions, setConditions] = useState<ConditionDraft[]>([blankCondition]);
   const [segmentKeys, setSegmentKeys] = useState<string[]>([]);
   const [mode, setMode] = useState<'variation' | 'rollout'>('variation');
   const [variation, setVariation] = useState<string | null>(variations[0] ?? null);
@@ -343,36 +325,30 @@ function RuleForm({ projectId, flag, environment }: { projectId: string; flag: F
     : { rollout: { variations: variations.map((v) => ({ variation: v, weight: weights[v] ?? 0 })) } };
   const body = {
     flag: flag.key, environment, description: description || null,
-    conditions: conditions.filter((c) => c.attribute).map(toCondition), segments: segmentKeys, serve,
+    conditions: toConditions(conditions), segments: segmentKeys, serve,
   };
   const create = useMutation({
     mutationFn: () => call(() => api.POST('/api/v1/projects/{project_id}/rules', { params: { path: { project_id: projectId } }, body })),
     onSuccess: () => {
-      setReviewing(false); setConditions([blank]); setSegmentKeys([]); setDescription('');
+      setReviewing(false); setConditions([blankCondition]); setSegmentKeys([]); setDescription('');
       void queryClient.invalidateQueries({ queryKey: ['project', projectId] });
     },
   });
+  const [localErrors, setLocalErrors] = useState<Record<string, string>>({});
   const errors = fieldErrors(create.error);
-  const set = (i: number, patch: Partial<ConditionDraft>) => setConditions(conditions.map((c, j) => j === i ? { ...c, ...patch } : c));
+  const conditionErrors = { ...conditionErrorsByRow(conditions, errors), ...localErrors };
   const rolloutInvalid = mode === 'rollout' && total !== 100;
   return (
-    <form noValidate onSubmit={(e: FormEvent) => { e.preventDefault(); if (!rolloutInvalid) setReviewing(true); }}><Stack>
+    <form noValidate onSubmit={(e: FormEvent) => {
+      e.preventDefault();
+      const local = checkConditions(conditions);
+      setLocalErrors(local);
+      if (!rolloutInvalid && Object.keys(local).length === 0) setReviewing(true);
+    }}><Stack>
       <Title order={5}>Add a rule</Title>
       <TextInput label="Rule description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} error={errors.description} />
-      {conditions.map((c, i) => (
-        <Group key={i} align="flex-start" grow>
-          <TextInput label={`Condition ${i + 1} attribute`} placeholder="email, plan, version…" value={c.attribute} onChange={(e) => set(i, { attribute: e.currentTarget.value })} error={errors[`conditions.${i}.attribute`]} />
-          <Select label="Values are" data={[{ value: 'text', label: 'text' }, { value: 'number', label: 'numbers' }, { value: 'version', label: 'versions' }, { value: 'date', label: 'dates' }]}
-            value={c.kind} allowDeselect={false} onChange={(k) => k && set(i, { kind: k, operator: operatorsFor[k]![0]! })} />
-          <Select label={`Condition ${i + 1} operator`} data={operatorsFor[c.kind]!} value={c.operator} allowDeselect={false} onChange={(o) => o && set(i, { operator: o })} error={errors[`conditions.${i}.operator`]} />
-          <TextInput label={`Condition ${i + 1} value`} description={listOperators.has(c.operator) ? 'comma-separated' : undefined} disabled={c.operator.endsWith('EXISTS')}
-            value={c.value} onChange={(e) => set(i, { value: e.currentTarget.value })} error={errors[`conditions.${i}.value`] ?? errors.conditions} />
-        </Group>
-      ))}
-      <Group>
-        <Button variant="default" size="xs" onClick={() => setConditions([...conditions, blank])}>Add condition</Button>
-        {conditions.length > 1 && <Button variant="subtle" size="xs" onClick={() => setConditions(conditions.slice(0, -1))}>Remove last condition</Button>}
-      </Group>
+      <ConditionRows value={conditions} onChange={(v) => { setConditions(v); setLocalErrors({}); }} errors={conditionErrors} />
+      {errors.conditions && <Text size="sm" c="red">{errors.conditions}</Text>}
       <MultiSelect label="In segments" data={(segments.data ?? []).map((s) => s.key)} value={segmentKeys} onChange={setSegmentKeys} error={errors.segments} />
       <SegmentedControl aria-label="Serve" value={mode} onChange={(v) => setMode(v as 'variation' | 'rollout')} data={[{ value: 'variation', label: 'A variation' }, { value: 'rollout', label: 'A rollout' }]} />
       {mode === 'variation'
