@@ -7,6 +7,8 @@ import { AttributeTable, checkPath } from './attributes.js';
 import { MAX_TOTAL_WEIGHT } from './bucketing.js';
 import { compileLogic, LogicError } from './jsonlogic.js';
 import { murmur3Prefix } from './murmur3.js';
+import { ruleOutlines, segmentKeys } from './explain.js';
+import type { RuleOutline } from './explain.js';
 import { evaluateNative, NativeFlag, Serve } from './native.js';
 import { compileCondition, Segment, segmentCondition } from './operators.js';
 import type { Condition, ConditionScope } from './operators.js';
@@ -276,7 +278,9 @@ function compileSegments(raw: unknown, table: AttributeTable, issues: CompileIss
     const included = readKeyList(seg['included'], `${path}.included`, issues);
     const excluded = readKeyList(seg['excluded'], `${path}.excluded`, issues);
     const conds = readConditions(seg['conditions'], `${path}.conditions`, issues, scope);
-    out.set(key, new Segment(new Set(included), new Set(excluded), conds));
+    const segment = new Segment(new Set(included), new Set(excluded), conds);
+    segmentKeys.set(segment, key);
+    out.set(key, segment);
   }
   return out;
 }
@@ -396,6 +400,7 @@ function planEnvironment(
   const conditions: Condition[] = [];
   const ruleEnds: number[] = [];
   const ruleServes: Serve[] = [];
+  const outlines: RuleOutline[] = [];
   let defaultServe: Serve | undefined;
   let inner: ((ctx: EvaluationContext) => EvaluationResult) | undefined;
   const fallthrough = orNothing(defaultVariation, 'DEFAULT', 'FALLTHROUGH');
@@ -424,6 +429,7 @@ function planEnvironment(
         else if (ids.has(id)) issues.push({ path: `${at}.id`, message: `duplicate rule id "${id}"` });
         else ids.add(id);
         const preds = readConditions(r['conditions'], `${at}.conditions`, issues, scope);
+        const conditionCount = preds.length;
         const segs = r['segments'];
         if (segs !== undefined) {
           if (!Array.isArray(segs)) issues.push({ path: `${at}.segments`, message: 'must be an array of segment keys' });
@@ -439,6 +445,7 @@ function planEnvironment(
           conditions.push(...preds);
           ruleEnds.push(conditions.length);
           ruleServes.push(compiled);
+          outlines.push({ id: id as string, conditionCount });
         }
       });
     }
@@ -477,6 +484,7 @@ function planEnvironment(
       fallthrough,
       inner ?? null,
     );
+    ruleOutlines.set(native, outlines);
     const evaluate = (ctx: EvaluationContext): EvaluationResult => evaluateNative(native, ctx);
     return new CompiledFlag(key, info.type, true, metadata, evaluate, null, native, invalidContext, generalError);
   };

@@ -12,6 +12,16 @@ export { compile, validate, CompileError } from './compile.js';
 export { compileFlagd } from './flagd.js';
 export type { FlagdDocument, FlagdFlag, FlagdCompileOptions } from './flagd.js';
 export { evaluate, evaluateAll, evaluateTyped } from './evaluate.js';
+export { explain } from './explain.js';
+export type {
+  Explanation,
+  ExplanationStep,
+  RuleExplanation,
+  ConditionExplanation,
+  SegmentMembership,
+  RolloutExplanation,
+  PrerequisiteExplanation,
+} from './explain.js';
 export { Snapshot } from './snapshot.js';
 export { murmur3, murmur3Bytes } from './murmur3.js';
 export { bucketOf, bucketFor, MAX_TOTAL_WEIGHT } from './bucketing.js';

@@ -34,6 +34,24 @@ export class Serve {
 }
 
 /**
+ * The bucket a rollout puts the context in (explain reports it; `serve` picks by it).
+ * @param s - a rollout serve
+ * @param ctx - the context
+ * @param t - the attribute table
+ * @returns the bucket in [0, total), or -1 when the bucketing value is missing or unusable
+ */
+export function rolloutBucket(s: Serve, ctx: EvaluationContext, t: AttributeTable): number {
+  const v = t.stamps[s.slot] === t.epoch ? t.values[s.slot] : readSlot(t, s.slot, ctx);
+  let key: string;
+  if (typeof v === 'string') {
+    if (v.length === 0) return -1;
+    key = v;
+  } else if (typeof v === 'number' && Number.isFinite(v)) key = String(v);
+  else return -1;
+  return bucketOf(murmur3WithPrefix(s.prefix!, key), s.total);
+}
+
+/**
  * What a serve yields.
  * @param s - the serve
  * @param ctx - the context
@@ -42,14 +60,8 @@ export class Serve {
  */
 export function serve(s: Serve, ctx: EvaluationContext, t: AttributeTable): ValueResult | undefined {
   if (s.result !== null) return s.result;
-  const v = t.stamps[s.slot] === t.epoch ? t.values[s.slot] : readSlot(t, s.slot, ctx);
-  let key: string;
-  if (typeof v === 'string') {
-    if (v.length === 0) return undefined;
-    key = v;
-  } else if (typeof v === 'number' && Number.isFinite(v)) key = String(v);
-  else return undefined;
-  const bucket = bucketOf(murmur3WithPrefix(s.prefix!, key), s.total);
+  const bucket = rolloutBucket(s, ctx, t);
+  if (bucket < 0) return undefined;
   const c = s.cumulative;
   for (let i = 0; i < c.length; i++) if (c[i]! > bucket) return s.results[i];
   return undefined;
