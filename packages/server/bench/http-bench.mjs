@@ -6,7 +6,10 @@
 //    up, creates a boolean flag with three rules, enables it and creates a server API key.
 // 3. POST /api/v1/evaluate (that one flag, a new targeting key and attributes per request) is
 //    loaded the same way.
-// Servers run pinned to core 0 and autocannon (its own process) to core 1 when `taskset` exists.
+// Servers run pinned to core 0 and the load generator (its own process) to core 1 when `taskset`
+// exists. The load generator is wrk (`load.lua`) when it is on PATH (Debian: `apt-get install wrk`),
+// else autocannon (`load.mjs`); autocannon tops out near 14,000 req/s on one core here, below what
+// node:http serves, so with it the ratio measures the client, not the servers (the script says so).
 // Prints requests/s, p50/p99 latency and the ratio to the ceiling. Build first (`npm run build`).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -21,6 +24,7 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const warmup = Number(process.env.BENCH_WARMUP ?? 3);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const pin = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+const useWrk = process.env.BENCH_LOAD !== 'autocannon' && spawnSync('wrk', ['--version']).error === undefined;
 const children = new Set();
 
 function onCore(core, command, args, options) {
@@ -71,15 +75,22 @@ async function measured(server, url, flagKey, apiKey) {
   const result = await load(url, duration, flagKey, apiKey);
   const after = cpuSeconds(server.pid);
   result.cpuMicrosPerRequest = before === null || after === null ? null : ((after - before) * 1e6) / result.total;
+  // How busy the server's core was: below ~90% the load generator, not the server, set the pace.
+  result.serverCoreShare = before === null || after === null ? null : (after - before) / duration;
   return result;
 }
 
 function load(url, seconds, flagKey, apiKey) {
   return new Promise((resolve, reject) => {
-    const child = onCore(1, process.execPath, [join(here, 'load.mjs'), url, String(seconds), String(connections), flagKey, apiKey ?? ''], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = useWrk
+      ? onCore(1, 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '-s', join(here, 'load.lua'), url], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+          env: { ...process.env, BENCH_FLAG_KEY: flagKey, BENCH_API_KEY: apiKey ?? '' },
+        })
+      : onCore(1, process.execPath, [join(here, 'load.mjs'), url, String(seconds), String(connections), flagKey, apiKey ?? ''], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1))) : reject(new Error(`autocannon exited ${code}`))));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1))) : reject(new Error(`load generator exited ${code}`))));
   });
 }
 
@@ -170,6 +181,7 @@ function median(results) {
     p50: pick((r) => r.p50),
     p99: pick((r) => r.p99),
     cpuMicrosPerRequest: pick((r) => r.cpuMicrosPerRequest),
+    serverCoreShare: pick((r) => r.serverCoreShare),
     non2xx: results.reduce((n, r) => n + r.non2xx, 0),
     errors: results.reduce((n, r) => n + r.errors, 0),
   };
@@ -177,7 +189,8 @@ function median(results) {
 
 function line(name, r) {
   const cpu = r.cpuMicrosPerRequest === null ? 'n/a' : `${r.cpuMicrosPerRequest.toFixed(0)} µs`;
-  return `${name.padEnd(34)} ${r.requestsPerSecond.toFixed(0).padStart(8)} req/s   p50 ${String(r.p50).padStart(3)} ms   p99 ${String(r.p99).padStart(3)} ms   server CPU/request ${cpu.padStart(7)}   non-2xx ${r.non2xx}   errors ${r.errors}`;
+  const busy = r.serverCoreShare === null ? 'n/a' : `${(r.serverCoreShare * 100).toFixed(0)}%`;
+  return `${name.padEnd(34)} ${r.requestsPerSecond.toFixed(0).padStart(8)} req/s   p50 ${r.p50.toFixed(1).padStart(5)} ms   p99 ${r.p99.toFixed(1).padStart(5)} ms   server CPU/request ${cpu.padStart(7)}   server core busy ${busy.padStart(4)}   non-2xx ${r.non2xx}   errors ${r.errors}`;
 }
 
 process.on('SIGINT', () => {
@@ -187,7 +200,7 @@ process.on('SIGINT', () => {
 
 try {
   process.stdout.write(
-    `${rounds} alternating rounds of ${duration} s each after ${warmup} s warm-up, ${connections} connections${pin ? ', servers on core 0, autocannon on core 1' : ' (taskset not found: not pinned)'}\n`,
+    `${rounds} alternating rounds of ${duration} s each after ${warmup} s warm-up, ${connections} connections, load by ${useWrk ? 'wrk' : 'autocannon'}${pin ? ', servers on core 0, load on core 1' : ' (taskset not found: not pinned)'}\n`,
   );
   // BENCH_ONLY=evaluate loads only Switchyard (for profiling and quick comparisons; no ratio).
   const only = process.env.BENCH_ONLY === 'evaluate';
@@ -218,6 +231,9 @@ try {
   const ceiling = median(targets[0].runs);
   const ratio = switchyard.requestsPerSecond / ceiling.requestsPerSecond;
   process.stdout.write(`ratio to ceiling: ${(ratio * 100).toFixed(1)}%   (goal ≥ 60%, p99 < 10 ms)\n`);
+  if (ceiling.serverCoreShare !== null && ceiling.serverCoreShare < 0.9) {
+    process.stdout.write('warning: the ceiling server was not saturated, so the load generator set the pace and the req/s ratio is not meaningful (install wrk)\n');
+  }
   if (ceiling.cpuMicrosPerRequest && switchyard.cpuMicrosPerRequest) {
     process.stdout.write(`CPU-time ratio (ceiling µs / evaluate µs per request): ${((ceiling.cpuMicrosPerRequest / switchyard.cpuMicrosPerRequest) * 100).toFixed(1)}%\n`);
   }

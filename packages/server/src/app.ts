@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { randomBytes } from 'node:crypto';
+import { createServer, type ServerOptions } from 'node:http';
 import type { Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -40,6 +40,9 @@ import { passwordRoutes } from './http/v1/password.routes.js';
 import { oauthClientRoutes, oauthTokenRoutes } from './http/v1/oauth.routes.js';
 import { apiKeyRoutes } from './http/v1/api-keys.routes.js';
 import { evaluatePath, evaluateRoutes } from './http/v1/evaluate.routes.js';
+import { createEvaluateLane, type EvaluateLane } from './http/v1/evaluate.lane.js';
+import { requestIdFor } from './http/request-id.js';
+import { ajvCustomOptions } from './http/ajv-options.js';
 import { tenantFlagRoutes } from './http/v1/tenant-flags.routes.js';
 import { tenantRoutes } from './http/v1/tenants.routes.js';
 import { toggleSmartlyPlugin, toggleSmartlyPrefix } from './http/togglesmartly/plugin.js';
@@ -59,6 +62,8 @@ declare module 'fastify' {
     services: Services;
     /** Every route registered on this app (for 405s and the OpenAPI completeness test). */
     routeIndex: RouteIndex;
+    /** Answers ordinary `POST /api/v1/evaluate` requests over a socket ahead of Fastify. */
+    evaluateLane: EvaluateLane;
   }
 }
 
@@ -78,10 +83,25 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await migrateToLatest(database.db);
 
   let hotPathLogger: FastifyBaseLogger | undefined;
+  // Set once every service and hook exists (the end of this function); until then Fastify answers.
+  let evaluateLane: EvaluateLane | null = null;
   // IntelliToggle's legacy aliases (`/api/…`, `/auth/…`, `/oauth/…`) are rewritten to their
   // versioned routes before routing, from the route index (set below, before any route).
   const legacyAliases = new LegacyAliases();
   const app = Fastify({
+    // Fastify's own HTTP/1 server set-up, with the evaluate lane in front of its handler.
+    serverFactory: (handler, options) => {
+      // Fastify has filled in its defaults by now.
+      const opts = options as unknown as { http?: ServerOptions; keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number; maxRequestsPerSocket: number };
+      const server = createServer(opts.http ?? {}, (req, res) => {
+        if (evaluateLane === null || !evaluateLane.take(req, res)) handler(req, res);
+      });
+      server.keepAliveTimeout = opts.keepAliveTimeout;
+      server.requestTimeout = opts.requestTimeout;
+      server.setTimeout(opts.connectionTimeout);
+      if (opts.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = opts.maxRequestsPerSocket;
+      return server;
+    },
     rewriteUrl: (req) => legacyAliases.rewrite(req.url ?? '/'),
     logger: options.logStream ? loggerOptions(config, options.logStream) : (options.logger ?? loggerOptions(config)),
     trustProxy: config.trustProxy,
@@ -91,13 +111,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     frameworkErrors: (error, request, reply) => {
       sendProblem(reply.header('X-Request-Id', request.id), toProblem(error, request));
     },
-    bodyLimit: 1024 * 1024,
+    bodyLimit,
     // Device tokens (FCM's are ~160 characters, some longer) are a path parameter.
     routerOptions: { maxParamLength: 600 },
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : nextRequestId();
-    },
+    genReqId: (req) => requestIdFor(req.headers),
     requestIdHeader: false,
     // Evaluate is the hot path: a per-request child logger (bindings run through redaction) costs
     // more than the evaluation. Its requests share one child at `warn` (no access lines; warnings
@@ -106,7 +123,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       if (rawReq.url === evaluatePath) return (hotPathLogger ??= logger.child({ route: evaluatePath }, { level: 'warn' }));
       return logger.child(bindings, opts);
     },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    ajv: { customOptions: ajvCustomOptions },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('services', createServices(config, database));
@@ -124,7 +141,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await installOpenApi(app, { version: config.version });
   installRequestMetrics(app, app.services.metrics);
   const { entitlements } = app.services;
-  installRateLimit(app, {
+  const countRateLimit = installRateLimit(app, {
     limiter: app.services.rateLimiter,
     limitPerMinute: config.rateLimitPerMinute,
     evaluationLimitPerMinute: config.billing.evaluationRateLimitPerMinute,
@@ -194,17 +211,17 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(flipswitchPlugin, { prefix: flipswitchPrefix });
   // OpenFeature OFREP: API keys as bearer or X-API-Key (limited in the evaluation bucket), its own CORS and error body.
   await app.register(ofrepPlugin, { prefix: ofrepPrefix });
+
+  const { evaluation, apiKeyMap, metrics, readiness } = app.services;
+  hotPathLogger ??= app.log.child({ route: evaluatePath }, { level: 'warn' });
+  const lane = createEvaluateLane({ evaluation, apiKeys: apiKeyMap, countRateLimit, metrics, readiness, log: hotPathLogger, bodyLimit });
+  app.decorate('evaluateLane', lane);
+  evaluateLane = lane;
   return app;
 }
 
-// Request ids: `req_` and 32 hex digits — a random 64-bit tag per process and a counter, unique
-// across instances and restarts without a random draw per request (the evaluate hot path).
-const requestIdTag = randomBytes(8).toString('hex');
-let requestCounter = 0;
-function nextRequestId(): string {
-  requestCounter = (requestCounter + 1) % Number.MAX_SAFE_INTEGER;
-  return `req_${requestIdTag}${requestCounter.toString(16).padStart(16, '0')}`;
-}
+/** Largest request body any route reads. */
+const bodyLimit = 1024 * 1024;
 
 /** How often evaluation counts and API-key `lastUsedAt` are written. */
 const usageFlushMs = 5000;

@@ -43,7 +43,7 @@ export interface Identifier {
 export type IdentifyOutcome = { actor: Actor } | { failure: AuthFailure } | null;
 
 /** The bearer token of `Authorization: Bearer <token>`, or null. */
-export function bearerToken(request: FastifyRequest): string | null {
+export function bearerToken(request: Pick<FastifyRequest, 'headers'>): string | null {
   const header = request.headers.authorization;
   if (typeof header !== 'string') return null;
   const m = /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(header);

@@ -31,59 +31,52 @@ export interface RateLimitOptions {
   exempt?: readonly string[];
 }
 
-/** The bucket a request counts against: its credential when identified, else its client IP. */
-export function rateLimitKey(request: FastifyRequest): string {
-  // `actor` is set by the identity hook (onRequest); read loosely so this runs before or without it.
-  const actor = (request as unknown as { actor?: Actor | null }).actor;
+/** The bucket a caller counts against: its credential when identified, else its client IP. */
+export function rateLimitKeyOf(actor: Actor | null, ip: string): string {
   if (actor) {
     if (actor.kind === 'user' && actor.userId !== null) return `user:${actor.userId}`;
     if (actor.credentialId !== null) return `${actor.kind}:${actor.credentialId}`;
   }
-  return `ip:${request.ip}`;
+  return `ip:${ip}`;
+}
+
+/** The bucket a request counts against (see `rateLimitKeyOf`). */
+export function rateLimitKey(request: FastifyRequest): string {
+  // `actor` is set by the identity hook (onRequest); read loosely so this runs before or without it.
+  const actor = (request as unknown as { actor?: Actor | null }).actor ?? null;
+  return rateLimitKeyOf(actor, request.ip);
 }
 
 /**
- * Counts every request under `prefix` (and under `evaluationPrefixes`, in a bucket of its own)
- * and answers 429 (`RateLimitedError`, with `Retry-After`) past the limit — the policy's for the
- * caller, else the fixed one. `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`
- * (delta seconds) go on every response it counts, errors included.
- *
- * Installed as an app-level `preParsing` hook: it runs after every `onRequest` hook — so after the
- * identity hook has set `request.actor` — and before the body is read, so a limited caller costs
- * no parsing.
+ * Counts one request of `kind` for `actor` in its bucket and calls `settled` with the count (for
+ * the `RateLimit-*` headers; null when the limiter failed) and the error to answer with, if any:
+ * `RateLimitedError` past the limit, or the policy's refusal of an evaluation. Synchronous when
+ * the limit and the count are (the in-memory limiter, a cached plan).
  */
-export function installRateLimit(app: FastifyInstance, options: RateLimitOptions): void {
-  const prefix = options.prefix ?? '/api/v1';
-  const windowSeconds = 60;
-  const exempt = options.exempt ?? [];
-  const evaluationPrefixes = options.evaluationPrefixes ?? [];
-  const under = (url: string, p: string) => url === p || url.startsWith(p.endsWith('/') ? p : `${p}/`) || url.startsWith(`${p}?`);
-  // Callback-style, and synchronous when the limit and the count are (the in-memory limiter, a
-  // cached plan): the evaluate hot path pays no promise here.
-  app.addHook('preParsing', (request, reply, payload, done) => {
-    // CORS preflights carry no credential and do no work: not counted.
-    if (request.method === 'OPTIONS') return done(null, payload);
-    const url = request.url;
-    let kind: TrafficKind;
-    if (evaluationPrefixes.some((p) => under(url, p))) kind = 'evaluation';
-    else if (under(url, prefix) && !exempt.some((p) => under(url, p))) kind = 'management';
-    else return done(null, payload);
-    const actor = (request as unknown as { actor?: Actor | null }).actor ?? null;
-    const fail = (err: unknown) => done(err as Error);
+export type RateLimitCounter = (
+  kind: TrafficKind,
+  actor: Actor | null,
+  ip: string,
+  settled: (result: RateLimitResult | null, error: Error | null) => void,
+) => void;
+
+const windowSeconds = 60;
+
+/** The counting `installRateLimit` does, for a caller that is not a Fastify route (the evaluate lane). */
+export function createRateLimitCounter(options: RateLimitOptions): RateLimitCounter {
+  return (kind, actor, ip, settled) => {
+    const fail = (err: unknown) => settled(null, err as Error);
     const counted = (result: RateLimitResult) => {
-      reply.header('RateLimit-Limit', String(result.limit));
-      reply.header('RateLimit-Remaining', String(result.remaining));
-      reply.header('RateLimit-Reset', String(result.resetSeconds));
-      if (!result.allowed) return done(new RateLimitedError(result.resetSeconds));
+      if (!result.allowed) return settled(result, new RateLimitedError(result.resetSeconds));
       try {
         if (kind === 'evaluation') options.policy?.admitEvaluation?.(actor);
       } catch (err) {
-        return done(err as Error);
+        return settled(result, err as Error);
       }
-      done(null, payload);
+      settled(result, null);
     };
     // Separate buckets: SDKs polling evaluations never use up a credential's management budget.
-    const key = kind === 'evaluation' ? `eval:${rateLimitKey(request)}` : rateLimitKey(request);
+    const key = kind === 'evaluation' ? `eval:${rateLimitKeyOf(actor, ip)}` : rateLimitKeyOf(actor, ip);
     const count = (limit: number) => {
       const result = options.limiter.hit(key, limit, windowSeconds);
       if (result instanceof Promise) result.then(counted, fail);
@@ -94,5 +87,49 @@ export function installRateLimit(app: FastifyInstance, options: RateLimitOptions
       : kind === 'evaluation' ? (options.evaluationLimitPerMinute ?? options.limitPerMinute) : options.limitPerMinute;
     if (limit instanceof Promise) limit.then(count, fail);
     else count(limit);
+  };
+}
+
+/** The `RateLimit-*` response headers for a count. */
+export function rateLimitHeaders(result: RateLimitResult): Record<string, string> {
+  return {
+    'ratelimit-limit': String(result.limit),
+    'ratelimit-remaining': String(result.remaining),
+    'ratelimit-reset': String(result.resetSeconds),
+  };
+}
+
+/**
+ * Counts every request under `prefix` (and under `evaluationPrefixes`, in a bucket of its own)
+ * and answers 429 (`RateLimitedError`, with `Retry-After`) past the limit — the policy's for the
+ * caller, else the fixed one. `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`
+ * (delta seconds) go on every response it counts, errors included.
+ *
+ * Installed as an app-level `preParsing` hook: it runs after every `onRequest` hook — so after the
+ * identity hook has set `request.actor` — and before the body is read, so a limited caller costs
+ * no parsing. Returns the counter, for routes served outside Fastify's hooks.
+ */
+export function installRateLimit(app: FastifyInstance, options: RateLimitOptions): RateLimitCounter {
+  const prefix = options.prefix ?? '/api/v1';
+  const exempt = options.exempt ?? [];
+  const evaluationPrefixes = options.evaluationPrefixes ?? [];
+  const under = (url: string, p: string) => url === p || url.startsWith(p.endsWith('/') ? p : `${p}/`) || url.startsWith(`${p}?`);
+  const countRequest = createRateLimitCounter(options);
+  // Callback-style: the evaluate hot path pays no promise here when counting is synchronous.
+  app.addHook('preParsing', (request, reply, payload, done) => {
+    // CORS preflights carry no credential and do no work: not counted.
+    if (request.method === 'OPTIONS') return done(null, payload);
+    const url = request.url;
+    let kind: TrafficKind;
+    if (evaluationPrefixes.some((p) => under(url, p))) kind = 'evaluation';
+    else if (under(url, prefix) && !exempt.some((p) => under(url, p))) kind = 'management';
+    else return done(null, payload);
+    const actor = (request as unknown as { actor?: Actor | null }).actor ?? null;
+    countRequest(kind, actor, request.ip, (result, error) => {
+      if (result !== null) reply.headers(rateLimitHeaders(result));
+      if (error !== null) return done(error);
+      done(null, payload);
+    });
   });
+  return countRequest;
 }

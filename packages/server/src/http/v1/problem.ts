@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { DomainError, RateLimitedError, ValidationError, type DomainErrorKind } from '../../domain/errors.js';
 
@@ -76,7 +76,7 @@ function typeUri(status: number): string {
 
 /** Builds a problem body. */
 export function problem(
-  request: FastifyRequest,
+  request: Pick<FastifyRequest, 'id'>,
   status: number,
   code: string,
   message: string,
@@ -120,7 +120,7 @@ function fieldErrors(error: FastifyError): Record<string, string> {
 }
 
 /** Maps any error thrown on a v1 route to its problem body, never leaking a stack trace. */
-export function toProblem(error: unknown, request: FastifyRequest): Problem {
+export function toProblem(error: unknown, request: Pick<FastifyRequest, 'id'>): Problem {
   if (error instanceof DomainError) {
     const status = statusByKind[error.kind];
     const fields = error instanceof ValidationError && Object.keys(error.fields).length > 0 ? error.fields : undefined;
@@ -155,10 +155,17 @@ export function toProblem(error: unknown, request: FastifyRequest): Problem {
   return problem(request, status, code, fe.message || statusTitle(status));
 }
 
+/** What a v1 route answers for an error: the problem body and its extra headers; 5xx errors are logged. */
+export function errorAnswer(error: unknown, request: Pick<FastifyRequest, 'id'>, log: FastifyBaseLogger): { body: Problem; headers: Record<string, string> } {
+  const body = toProblem(error, request);
+  if (body.status >= 500) log.error({ err: error }, 'request failed');
+  const headers: Record<string, string> = {};
+  if (error instanceof RateLimitedError) headers['retry-after'] = String(error.retryAfterSeconds);
+  return { body, headers };
+}
+
 /** Fastify error handler for every route that speaks v1. */
 export function v1ErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const body = toProblem(error, request);
-  if (body.status >= 500) request.log.error({ err: error }, 'request failed');
-  if (error instanceof RateLimitedError) reply.header('Retry-After', String(error.retryAfterSeconds));
-  return sendProblem(reply, body);
+  const { body, headers } = errorAnswer(error, request, request.log);
+  return sendProblem(reply.headers(headers), body);
 }
