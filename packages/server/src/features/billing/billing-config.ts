@@ -45,6 +45,14 @@ function wholeNumber(env: Env, name: string, fallback: number | null, max: numbe
   return Number(raw);
 }
 
+/** A per-minute rate: a whole number from 1 to `max`; unlike the limits above, no "none" (a rate limit is always on). */
+function perMinute(env: Env, name: string, fallback: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) throw new BillingConfigError(name, `must be a whole number from 1 to ${max}, got "${raw}"`);
+  return Number(raw);
+}
+
 function prices(env: Env): Partial<Record<PlanId, string>> {
   const out: Partial<Record<PlanId, string>> = {};
   if (env.STRIPE_PRICES) {
@@ -110,6 +118,6 @@ export function loadBillingSettings(env: Env): BillingSettings {
     stripe,
     defaultPlan,
     evaluationOverageGracePercent: wholeNumber(env, 'SWITCHYARD_EVALUATION_OVERAGE_GRACE_PERCENT', 20, 10_000),
-    evaluationRateLimitPerMinute: wholeNumber(env, 'SWITCHYARD_EVALUATION_RATE_LIMIT_PER_MINUTE', 6000, 10_000_000) ?? 6000,
+    evaluationRateLimitPerMinute: perMinute(env, 'SWITCHYARD_EVALUATION_RATE_LIMIT_PER_MINUTE', 6000, 10_000_000),
   };
 }
