@@ -996,6 +996,26 @@ export interface paths {
         patch: operations["updateSegment"];
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/environments/{environment_key}/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Evaluate every flag (or flagKeys) of one environment for a context with a bearer token, explaining one flag; not counted in usage
+         * @description Needs `flags:evaluate` in the project: the access model (ADR 0003) gives each operation one permission, and evaluation has its own, held by every built-in role and grantable to OAuth clients apart from reading configuration; the explanation names only rule ids and condition indexes, whose definitions stay behind `flags:read`. Reads the in-memory snapshot that /api/v1/evaluate serves, so results are the same as with an API key of that environment; playground runs are not traffic and are not counted. Context deeper than 10 levels, more than 1,000 flagKeys, or bad keys are 422 naming the field; `explain` must name a flag of the environment (and of flagKeys when given), else 422. An unknown project or environment, or another organisation’s project, is 404.
+         */
+        post: operations["evaluateEnvironment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/environments/{environment}/flagd": {
         parameters: {
             query?: never;
@@ -1456,6 +1476,26 @@ export interface paths {
         };
         /** The organisation's usage: evaluations (per day, flag, environment) in a period, and flags, members, API keys and projects, against the plan's limits */
         get: operations["getUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/flags/{flag_key}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One flag's evaluations per variation, per day and per environment in a period (stored and not yet flushed); usage:read
+         * @description The period is as for GET /api/v1/usage (UTC days, inclusive; default the first of the month to today; at most 366 days): a malformed day or an unknown parameter is 400, `from` after `to` or a too long period 422 naming `from`. A project of another organisation, an unknown flag or environment: 404.
+         */
+        get: operations["getFlagUsage"];
         put?: never;
         post?: never;
         delete?: never;
@@ -18238,6 +18278,276 @@ export interface operations {
             };
         };
     };
+    evaluateEnvironment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description proj_…, the number, or the project key */
+                project_id: string;
+                /** @description The environment key (`production`, `staging`, …) */
+                environment_key: string;
+            };
+            cookie?: never;
+        };
+        /** @description A context to try, the flags to evaluate, and the one flag to explain */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description targetingKey plus any attributes, addressable by dotted path; at most 10 levels deep */
+                    context?: {
+                        /** @description Identifies the subject; what rollouts bucket by. `null` is the same as absent (as the engine treats it) */
+                        targetingKey?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    /** @description Flags to evaluate, in this order (at most 1,000); absent: every flag of the environment */
+                    flagKeys?: string[];
+                    /** @description A flag (of the environment, and of flagKeys when given) whose result carries `explanation` */
+                    explain?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The environment key evaluated */
+                        environment: string;
+                        /** @description In flagKeys order, or every flag of the environment */
+                        results: {
+                            flagKey: string;
+                            /** @description The served value (null when none was served) */
+                            value: unknown;
+                            /** @description The served variation key */
+                            variation: string | null;
+                            /** @description OpenFeature reason: STATIC, DEFAULT, TARGETING_MATCH, SPLIT, DISABLED or ERROR */
+                            reason: string;
+                            /** @description Which step decided: OFF, PREREQUISITE_FAILED, TARGET_MATCH, RULE_MATCH, FALLTHROUGH or ERROR */
+                            kind: string;
+                            /** @description Whether the flag is enabled in the key's environment */
+                            enabled: boolean;
+                            /** @description rule_… that served, when a rule served */
+                            ruleId?: string;
+                            /** @description FLAG_NOT_FOUND, PARSE_ERROR, TYPE_MISMATCH, INVALID_CONTEXT, GENERAL, … */
+                            errorCode?: string;
+                            errorMessage?: string;
+                            /** @description How the engine reached the flag's result */
+                            explanation?: {
+                                /** @description The step that decided: OFF (disabled), PREREQUISITE (one failed), TARGET (individual target), EXPRESSION (JSONLogic/flagd targeting), RULE, DEFAULT (default serve), ERROR */
+                                decidedBy: "ERROR" | "OFF" | "PREREQUISITE" | "TARGET" | "EXPRESSION" | "RULE" | "DEFAULT";
+                                /** @description Whether the flag is on in this environment */
+                                enabled: boolean;
+                                /** @description In order, up to the first that failed (evaluation stops there) */
+                                prerequisites: {
+                                    flagKey: string;
+                                    requiredVariation: string;
+                                    /** @description Whether the prerequisite flag is on (a disabled one fails) */
+                                    enabled: boolean;
+                                    variation: string | null;
+                                    passed: boolean;
+                                }[];
+                                target: {
+                                    targetingKey: string | null;
+                                    /** @description Whether the targeting key is an individual target */
+                                    matched: boolean;
+                                } | null;
+                                /** @description True when a JSONLogic/flagd targeting expression decided (no per-rule breakdown) */
+                                expression: boolean;
+                                /** @description Every rule in priority order */
+                                rules: {
+                                    /** @description 0-based position in priority order */
+                                    index: number;
+                                    /** @description rule_… */
+                                    ruleId: string;
+                                    /** @description NOT_EVALUATED: an earlier rule decided. A MATCHED rule whose rollout had no bucketing value falls to the default serve */
+                                    status: "MATCHED" | "NOT_MATCHED" | "NOT_EVALUATED";
+                                    /** @description Every condition of an evaluated rule, each checked (not only up to the first that failed); held null: could not be read */
+                                    conditions: {
+                                        /** @description Index in the rule's conditions, as configured (matches `conditions.N` of the rule) */
+                                        index: number;
+                                        held: boolean | null;
+                                        /** @description For IN_SEGMENT/NOT_IN_SEGMENT: each named segment and membership */
+                                        segments?: {
+                                            /** @description Segment key */
+                                            segment: string;
+                                            /** @description Whether the subject is in it (included, or not excluded and matching its conditions) */
+                                            member: boolean;
+                                        }[];
+                                    }[];
+                                    /** @description The rule's segments (all required) */
+                                    segments: {
+                                        /** @description Segment key */
+                                        segment: string;
+                                        /** @description Whether the subject is in it (included, or not excluded and matching its conditions) */
+                                        member: boolean;
+                                    }[];
+                                    /** @description Where a rollout put the subject; bucket and variation null when the bucketing attribute is missing (the default serve then applies) */
+                                    rollout?: {
+                                        bucket: number | null;
+                                        totalWeight: number;
+                                        variation: string | null;
+                                    };
+                                }[];
+                                /** @description Whether the default serve (or default variation) served */
+                                defaultServe: {
+                                    served: boolean;
+                                    /** @description Where a rollout put the subject; bucket and variation null when the bucketing attribute is missing (the default serve then applies) */
+                                    rollout?: {
+                                        bucket: number | null;
+                                        totalWeight: number;
+                                        variation: string | null;
+                                    };
+                                };
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description RFC 9457 problem details, with `code`, `message` and `details` as well */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        instance: string;
+                        code: string;
+                        message: string;
+                        details: {
+                            [key: string]: unknown;
+                        } | null;
+                        errors?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            /** @description RFC 9457 problem details, with `code`, `message` and `details` as well */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        instance: string;
+                        code: string;
+                        message: string;
+                        details: {
+                            [key: string]: unknown;
+                        } | null;
+                        errors?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            /** @description RFC 9457 problem details, with `code`, `message` and `details` as well */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        instance: string;
+                        code: string;
+                        message: string;
+                        details: {
+                            [key: string]: unknown;
+                        } | null;
+                        errors?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            /** @description RFC 9457 problem details, with `code`, `message` and `details` as well */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        instance: string;
+                        code: string;
+                        message: string;
+                        details: {
+                            [key: string]: unknown;
+                        } | null;
+                        errors?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            /** @description RFC 9457 problem details, with `code`, `message` and `details` as well */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        instance: string;
+                        code: string;
+                        message: string;
+                        details: {
+                            [key: string]: unknown;
+                        } | null;
+                        errors?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            /** @description RFC 9457 problem details, with `code`, `message` and `details` as well */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        instance: string;
+                        code: string;
+                        message: string;
+                        details: {
+                            [key: string]: unknown;
+                        } | null;
+                        errors?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     exportFlagd: {
         parameters: {
             query?: never;
@@ -23234,6 +23544,20 @@ export interface operations {
                                 projectKey: string;
                                 count: number;
                             }[];
+                            /** @description byFlag, in the same order, with each flag's count per served variation; per day: GET /api/v1/projects/{project_id}/flags/{flag_key}/usage */
+                            byFlagVariation: {
+                                projectId: string;
+                                projectKey: string;
+                                flagKey: string;
+                                /** @description The flag's evaluations in the period (as in byFlag) */
+                                count: number;
+                                /** @description What the evaluations served, most served first */
+                                variations: {
+                                    /** @description The served variation's key; null: evaluations that served no variation (errors) */
+                                    variation: string | null;
+                                    count: number;
+                                }[];
+                            }[];
                         };
                         flags: {
                             used: number;
@@ -23255,6 +23579,227 @@ export interface operations {
                             /** @description The plan's limit; null: unlimited (the self-hosted plan) */
                             limit: number | null;
                         };
+                    };
+                };
+            };
+            /** @description RFC 9457 problem details, with `code`, `message` and `details` as well */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        instance: string;
+                        code: string;
+                        message: string;
+                        details: {
+                            [key: string]: unknown;
+                        } | null;
+                        errors?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            /** @description RFC 9457 problem details, with `code`, `message` and `details` as well */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        instance: string;
+                        code: string;
+                        message: string;
+                        details: {
+                            [key: string]: unknown;
+                        } | null;
+                        errors?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            /** @description RFC 9457 problem details, with `code`, `message` and `details` as well */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        instance: string;
+                        code: string;
+                        message: string;
+                        details: {
+                            [key: string]: unknown;
+                        } | null;
+                        errors?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            /** @description RFC 9457 problem details, with `code`, `message` and `details` as well */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        instance: string;
+                        code: string;
+                        message: string;
+                        details: {
+                            [key: string]: unknown;
+                        } | null;
+                        errors?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            /** @description RFC 9457 problem details, with `code`, `message` and `details` as well */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        instance: string;
+                        code: string;
+                        message: string;
+                        details: {
+                            [key: string]: unknown;
+                        } | null;
+                        errors?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            /** @description RFC 9457 problem details, with `code`, `message` and `details` as well */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        instance: string;
+                        code: string;
+                        message: string;
+                        details: {
+                            [key: string]: unknown;
+                        } | null;
+                        errors?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getFlagUsage: {
+        parameters: {
+            query?: {
+                /** @description First day (YYYY-MM-DD, UTC, inclusive); default the first of the month of `to` */
+                from?: string;
+                /** @description Last day (YYYY-MM-DD, UTC, inclusive); default today */
+                to?: string;
+                /** @description Only this environment of the project: its key, env_… or the number; default every environment */
+                environment?: string;
+            };
+            header?: never;
+            path: {
+                /** @description proj_…, the number, or the project key */
+                project_id: string;
+                /** @description The flag key */
+                flag_key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description proj_… */
+                        projectId: string;
+                        projectKey: string;
+                        flagKey: string;
+                        /** @description The environment the counts are limited to (`?environment=`); null: every environment of the project */
+                        environment: {
+                            /** @description env_… */
+                            environmentId: string;
+                            /** @description The environment key */
+                            environment: string;
+                        } | null;
+                        period: {
+                            /** Format: date */
+                            from: string;
+                            /** Format: date */
+                            to: string;
+                        };
+                        /** @description The flag's evaluations in the period */
+                        used: number;
+                        /** @description Per variation over the period: every variation of the flag in the flag's order (zeros included), then variations counted but deleted since (by key), then null when some evaluations served none. byDay and byEnvironment list the same variations in the same order. */
+                        variations: {
+                            /** @description The served variation's key; null: evaluations that served no variation (errors) */
+                            variation: string | null;
+                            count: number;
+                        }[];
+                        /** @description Every day of the period, oldest first, zeros included */
+                        byDay: {
+                            /** Format: date */
+                            day: string;
+                            count: number;
+                            /** @description Per variation that day */
+                            variations: {
+                                /** @description The served variation's key; null: evaluations that served no variation (errors) */
+                                variation: string | null;
+                                count: number;
+                            }[];
+                        }[];
+                        /** @description Environments the flag was evaluated in, most evaluated first */
+                        byEnvironment: {
+                            /** @description env_… */
+                            environmentId: string;
+                            environment: string;
+                            count: number;
+                            /** @description Per variation in that environment */
+                            variations: {
+                                /** @description The served variation's key; null: evaluations that served no variation (errors) */
+                                variation: string | null;
+                                count: number;
+                            }[];
+                        }[];
                     };
                 };
             };

@@ -32,6 +32,7 @@ import { flagRoutes } from './http/v1/flags.routes.js';
 import { flagEnvironmentRoutes } from './http/v1/flag-environments.routes.js';
 import { ruleRoutes } from './http/v1/rules.routes.js';
 import { segmentRoutes } from './http/v1/segments.routes.js';
+import { playgroundRoutes } from './http/v1/playground.routes.js';
 import { registerIdentify, sessionTokenIdentifier } from './http/plugins/identify.js';
 import { apiKeyIdentifier } from './http/plugins/api-key-identifier.js';
 import { clientTokenIdentifier } from './http/plugins/client-token-identifier.js';
@@ -189,6 +190,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(flagEnvironmentRoutes);
   await app.register(ruleRoutes);
   await app.register(segmentRoutes);
+  await app.register(playgroundRoutes);
   await app.register(flagdRoutes);
   await app.register(productTourRoutes);
   await app.register(notificationRoutes);

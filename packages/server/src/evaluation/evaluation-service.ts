@@ -163,24 +163,56 @@ export class EvaluationService {
     return this.view(environment, evaluate(environment.snapshot, flagKey, context));
   }
 
+  /**
+   * Evaluates the named flags (every flag when undefined) like `evaluateFlags`, in a snapshot the
+   * caller was already allowed to evaluate, but counts nothing: the dashboard's playground runs
+   * are people trying contexts, not traffic, so they stay out of usage and plan quotas.
+   */
+  evaluateUncounted(environment: EnvironmentSnapshot, flagKeys: readonly string[] | undefined, context: Record<string, unknown> | undefined): FlagEvaluation[] {
+    this.checkContext(context);
+    if (flagKeys !== undefined && flagKeys.length > MAX_BULK_FLAGS) {
+      throw new ValidationError(`At most ${MAX_BULK_FLAGS} flags per request`, { flagKeys: `must name at most ${MAX_BULK_FLAGS} flags` });
+    }
+    const flags = environment.snapshot.flagMap;
+    const present = (r: EvaluationResult): FlagEvaluation => presentResult(r, flags.get(r.flagKey)?.enabled === true);
+    if (flagKeys === undefined) {
+      const out = evaluateAll(environment.snapshot, context).map(present);
+      for (const [key, why] of environment.invalidFlags) out.push(invalidResult(key, why));
+      return out;
+    }
+    return flagKeys.map((k) => {
+      const why = environment.invalidFlags.size > 0 ? environment.invalidFlags.get(k) : undefined;
+      return why !== undefined ? invalidResult(k, why) : present(evaluate(environment.snapshot, k, context));
+    });
+  }
+
   private view(environment: EnvironmentSnapshot, r: EvaluationResult): FlagEvaluation {
     const flag = environment.snapshot.flagMap.get(r.flagKey);
     if (flag !== undefined) this.counters.record(environment, r.flagKey, r.variant ?? '');
-    const out: FlagEvaluation = {
-      flagKey: r.flagKey,
-      value: r.value === undefined ? null : r.value,
-      variation: r.variant ?? null,
-      reason: r.reason,
-      kind: r.kind,
-      enabled: flag !== undefined && flag.enabled,
-    };
-    if (r.ruleId !== undefined) out.ruleId = r.ruleId;
-    if (r.errorCode !== undefined) {
-      out.errorCode = r.errorCode;
-      out.errorMessage = r.errorMessage;
-    }
-    return out;
+    return presentResult(r, flag !== undefined && flag.enabled);
   }
+}
+
+/**
+ * How every surface renders an engine result (counting is the caller's business).
+ * @param r - the engine's result
+ * @param enabled - whether the flag is on in the snapshot's environment
+ */
+export function presentResult(r: EvaluationResult, enabled: boolean): FlagEvaluation {
+  const out: FlagEvaluation = {
+    flagKey: r.flagKey,
+    value: r.value === undefined ? null : r.value,
+    variation: r.variant ?? null,
+    reason: r.reason,
+    kind: r.kind,
+    enabled,
+  };
+  if (r.ruleId !== undefined) out.ruleId = r.ruleId;
+  if (r.errorCode !== undefined) {
+    out.errorCode = r.errorCode;
+    out.errorMessage = r.errorMessage;
+  }
+  return out;
 }
 
 /** The result for a flag whose stored configuration the engine refused. */

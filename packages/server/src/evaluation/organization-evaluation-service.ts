@@ -1,7 +1,8 @@
+import { explain, type Explanation } from '@switchyard/engine';
 import type { Actor } from '../domain/actor.js';
-import { ForbiddenError, NotFoundError } from '../domain/errors.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { flagKeyAmbiguous } from '../features/flags/flag-service.js';
-import type { ProjectAccessService } from '../features/projects/project-access.js';
+import type { ProjectAccessService, ProjectRef } from '../features/projects/project-access.js';
 import type { EvaluationService, FlagEvaluation } from './evaluation-service.js';
 import type { EnvironmentSnapshot, SnapshotCache } from './snapshot-cache.js';
 
@@ -13,6 +14,21 @@ export interface OrganizationEvaluationRequest {
   /** The evaluation context: `targetingKey` plus attributes. */
   context?: Record<string, unknown>;
 }
+
+/** A playground run: a context against one environment, optionally explaining one flag. */
+export interface EnvironmentEvaluationRequest {
+  context?: Record<string, unknown> | undefined;
+  /** Flags to evaluate, in this order; every flag of the environment when absent. */
+  flagKeys?: readonly string[] | undefined;
+  /** The flag whose result carries the explanation. */
+  explain?: string | undefined;
+}
+
+/** The steps of one flag's evaluation, as the API shows them (the result is beside it). */
+export type ExplanationView = Omit<Explanation, 'result' | 'flagKey'>;
+
+/** One flag's result in a playground run; the explained flag's carries `explanation`. */
+export type EnvironmentEvaluation = FlagEvaluation & { explanation?: ExplanationView };
 
 /**
  * Evaluation for bearer-token callers (users, OAuth clients with `flags:evaluate`), as
@@ -50,5 +66,41 @@ export class OrganizationEvaluationService {
     if (matches.length === 0) throw new NotFoundError('Flag', 'flag_not_found');
     if (matches.length > 1) throw flagKeyAmbiguous(request.flagKey, matches.map((m) => m.project));
     return this.evaluation.evaluateIn(matches[0]!.snapshot, request.flagKey, request.context);
+  }
+
+  /**
+   * The dashboard's playground: every flag (or `flagKeys`) of one environment of the project `ref`
+   * names, for `context`, from the in-memory snapshot, and for `explain` the engine's steps. Needs
+   * `flags:evaluate` in the project; nothing is counted in usage. An environment the project lacks
+   * is 404 (Environment); `explain` must name a flag of the environment (and of `flagKeys`), else 422.
+   */
+  async evaluateEnvironment(actor: Actor, ref: ProjectRef, environmentKey: string, request: EnvironmentEvaluationRequest): Promise<EnvironmentEvaluation[]> {
+    return this.evaluateIn(await this.requireEnvironment(actor, ref, environmentKey), request);
+  }
+
+  /** `evaluateEnvironment` in a snapshot `requireEnvironment` gave (the route checks access before it validates the body). */
+  evaluateIn(environment: EnvironmentSnapshot, request: EnvironmentEvaluationRequest): EnvironmentEvaluation[] {
+    const results: EnvironmentEvaluation[] = this.evaluation.evaluateUncounted(environment, request.flagKeys, request.context);
+    const key = request.explain;
+    if (key === undefined) return results;
+    const at = results.findIndex((r) => r.flagKey === key);
+    if (at < 0) throw new ValidationError('explain must name one of the flags evaluated', { explain: 'must be one of flagKeys' });
+    if (!environment.snapshot.has(key)) {
+      const why = environment.invalidFlags.has(key) ? 'has an invalid configuration, so there is nothing to explain' : 'is not a flag of this environment';
+      throw new ValidationError(`Flag "${key}" ${why}`, { explain: why });
+    }
+    // Explaining decides again, with the same engine and context: the result is the same one.
+    const { result: _result, flagKey: _flagKey, ...steps } = explain(environment.snapshot, key, request.context);
+    results[at] = { ...results[at]!, explanation: steps };
+    return results;
+  }
+
+  /** The project's environment snapshot, after checking `flags:evaluate` there (the only database reads). */
+  async requireEnvironment(actor: Actor, ref: ProjectRef, environmentKey: string): Promise<EnvironmentSnapshot> {
+    if (actor.kind === 'api_key') throw new ForbiddenError('API keys evaluate with POST /api/v1/evaluate; this endpoint takes a bearer token', 'api_key_not_accepted');
+    const { project } = await this.projectAccess.require(actor, ref, 'flags:evaluate');
+    const environment = this.snapshots.forProject(project.id).find((e) => e.environmentKey === environmentKey);
+    if (environment === undefined) throw new NotFoundError('Environment');
+    return environment;
   }
 }
