@@ -6,15 +6,21 @@ export type Condition = Rule['conditions'][number];
 
 const stringOperators = ['EQUALS', 'NOT_EQUALS', 'IN', 'NOT_IN', 'CONTAINS', 'NOT_CONTAINS', 'STARTS_WITH', 'ENDS_WITH', 'MATCHES', 'EXISTS', 'NOT_EXISTS'];
 const numberOperators = ['EQUALS', 'NOT_EQUALS', 'IN', 'NOT_IN', 'GREATER_THAN', 'GREATER_THAN_OR_EQUAL', 'LESS_THAN', 'LESS_THAN_OR_EQUAL', 'EXISTS', 'NOT_EXISTS'];
-const versionOperators = ['SEMVER_EQUAL', 'SEMVER_GREATER_THAN', 'SEMVER_GREATER_THAN_OR_EQUAL', 'SEMVER_LESS_THAN', 'SEMVER_LESS_THAN_OR_EQUAL'];
-const dateOperators = ['BEFORE', 'AFTER'];
+const versionOperators = ['SEMVER_EQUAL', 'SEMVER_GREATER_THAN', 'SEMVER_GREATER_THAN_OR_EQUAL', 'SEMVER_LESS_THAN', 'SEMVER_LESS_THAN_OR_EQUAL', 'EXISTS', 'NOT_EXISTS'];
+const dateOperators = ['BEFORE', 'AFTER', 'EXISTS', 'NOT_EXISTS'];
+// The engine's CONTAINS on a list attribute asks for an element; IN asks whether any element is listed.
+const listAttributeOperators = ['CONTAINS', 'NOT_CONTAINS', 'IN', 'NOT_IN', 'EXISTS', 'NOT_EXISTS'];
+const booleanOperators = ['EQUALS', 'NOT_EQUALS', 'EXISTS', 'NOT_EXISTS'];
 /**
  * The operators that fit the kind of values an attribute holds. IN_SEGMENT/NOT_IN_SEGMENT are left
  * out: a rule names its segments in its own field, and a segment may not contain them.
  */
-export const operatorsFor: Record<string, string[]> = { text: stringOperators, number: numberOperators, version: versionOperators, date: dateOperators };
+export const operatorsFor: Record<string, string[]> = {
+  text: stringOperators, number: numberOperators, version: versionOperators, date: dateOperators, list: listAttributeOperators, boolean: booleanOperators,
+};
 export const valueKinds = [
   { value: 'text', label: 'text' }, { value: 'number', label: 'numbers' }, { value: 'version', label: 'versions' }, { value: 'date', label: 'dates' },
+  { value: 'list', label: 'a list' }, { value: 'boolean', label: 'true/false' },
 ];
 const listOperators = new Set(['IN', 'NOT_IN']);
 const valueless = new Set(['EXISTS', 'NOT_EXISTS']);
@@ -29,7 +35,8 @@ const inUse = (d: ConditionDraft) => d.attribute.trim() !== '';
 
 export function toCondition(d: ConditionDraft): Condition {
   if (valueless.has(d.operator)) return { attribute: d.attribute, operator: d.operator };
-  const one = (s: string) => d.kind === 'number' && s.trim() !== '' && !Number.isNaN(Number(s)) ? Number(s) : s;
+  const one = (s: string): string | number | boolean => d.kind === 'number' && s.trim() !== '' && !Number.isNaN(Number(s)) ? Number(s)
+    : d.kind === 'boolean' ? s !== 'false' : s;
   const value = listOperators.has(d.operator) ? d.values.map((s) => one(s.trim())).filter((s) => s !== '') : one(d.value);
   return { attribute: d.attribute, operator: d.operator, value, ...(d.kind === 'text' && d.ignoreCase ? { ignoreCase: true } : {}) };
 }
@@ -46,7 +53,8 @@ export function fromCondition(c: Condition): ConditionDraft {
   const numeric = typeof operand === 'number' || (Array.isArray(operand) && operand.length > 0 && operand.every((v) => typeof v === 'number'));
   const kind = op.startsWith('SEMVER_') ? 'version'
     : op === 'BEFORE' || op === 'AFTER' ? 'date'
-      : op.startsWith('GREATER_') || op.startsWith('LESS_') || numeric ? 'number' : 'text';
+      : op.startsWith('GREATER_') || op.startsWith('LESS_') || numeric ? 'number'
+        : typeof operand === 'boolean' ? 'boolean' : 'text';
   return {
     attribute: c.attribute ?? '', kind, operator: op,
     value: Array.isArray(operand) || operand === undefined || operand === null ? '' : String(operand),
@@ -70,6 +78,7 @@ export function checkConditions(drafts: ConditionDraft[]): Record<string, string
     if (listOperators.has(d.operator)) {
       if (d.values.every((v) => v.trim() === '')) errors[`conditions.${i}.value`] = 'add at least one value';
     } else if (d.value.trim() === '') errors[`conditions.${i}.value`] = 'required';
+    else if (d.kind === 'number' && !Number.isFinite(Number(d.value))) errors[`conditions.${i}.value`] = 'must be a number';
   });
   return errors;
 }
@@ -114,13 +123,19 @@ export function ConditionRows({ value, onChange, errors = {}, idPrefix = 'Condit
                 <TextInput label={`${name} attribute`} placeholder="email, plan, version…" value={c.attribute}
                   onChange={(e) => set(i, { attribute: e.currentTarget.value })} error={errors[`conditions.${i}.attribute`]} />
                 <Select label={`${name} values are`} data={valueKinds} value={c.kind} allowDeselect={false}
-                  onChange={(k) => k && set(i, { kind: k, operator: operatorsFor[k]!.includes(c.operator) ? c.operator : operatorsFor[k]![0]! })} />
+                  onChange={(k) => k && set(i, {
+                    kind: k, operator: operatorsFor[k]!.includes(c.operator) ? c.operator : operatorsFor[k]![0]!,
+                    ...(k === 'boolean' && c.value !== 'false' ? { value: 'true' } : {}),
+                  })} />
                 <Select label={`${name} operator`} data={operatorsFor[c.kind]!} value={c.operator} allowDeselect={false}
                   onChange={(o) => o && set(i, { operator: o })} error={errors[`conditions.${i}.operator`]} />
                 {valueless.has(c.operator) ? <TextInput label={`${name} value`} disabled value="" placeholder="no value" />
                   : listOperators.has(c.operator) ? (
                     <TagsInput label={`${name} value`} description="Enter or comma after each" value={c.values}
                       onChange={(values) => set(i, { values })} error={valueError} />
+                  ) : c.kind === 'boolean' ? (
+                    <Select label={`${name} value`} data={['true', 'false']} value={c.value === 'false' ? 'false' : 'true'} allowDeselect={false}
+                      onChange={(v) => v && set(i, { value: v })} error={valueError} />
                   ) : c.kind === 'number' ? (
                     <NumberInput label={`${name} value`} value={c.value} onChange={(n) => set(i, { value: String(n) })} error={valueError} />
                   ) : (

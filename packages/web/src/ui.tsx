@@ -13,9 +13,19 @@ export function QueryState<T>({ query, empty, isEmpty, children }: {
   return <>{children(query.data)}</>;
 }
 
-/** The API's field errors beside the fields; the rest as one message. */
+/**
+ * The API's field errors beside the fields; the rest as one message. Schema errors name nested
+ * fields `conditions.0.value` and the engine's `conditions[0].value`: both are also given in the
+ * dotted form, so a form looks a row's field up one way.
+ */
 export function fieldErrors(error: unknown): Record<string, string> {
-  return error instanceof ApiError ? error.fieldErrors : {};
+  if (!(error instanceof ApiError)) return {};
+  const errors = { ...error.fieldErrors };
+  for (const [field, message] of Object.entries(error.fieldErrors)) {
+    const dotted = field.replace(/\[(\d+)\]/g, '.$1');
+    if (dotted !== field) errors[dotted] = errors[dotted] ? `${errors[dotted]}; ${message}` : message;
+  }
+  return errors;
 }
 export function FormError({ error }: { error: unknown }) {
   if (!error) return null;

@@ -3,12 +3,13 @@ import { DndContext, KeyboardSensor, PointerSensor, closestCenter, useSensor, us
 import { SortableContext, arrayMove, sortableKeyboardCoordinates, useSortable, verticalListSortingStrategy } from '@dnd-kit/sortable';
 import { CSS } from '@dnd-kit/utilities';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
 import { api, call, type Flag, type FlagEnvironment, type Rule } from '../api.js';
 import { useLiveProject } from '../live.js';
 import { FormError, QueryState, fieldErrors } from '../ui.js';
-import { ConditionRows, blankCondition, checkConditions, conditionErrorsByRow, describeCondition, toConditions, type ConditionDraft } from '../conditions.js';
+import { ConditionRows, blankCondition, checkConditions, conditionErrorsByRow, describeCondition, fromCondition, toConditions, type ConditionDraft } from '../conditions.js';
+import { Variations } from './FlagVariations.js';
 import { useEnvironments } from './Flags.js';
 
 type Serve = Rule['serve'];
@@ -31,6 +32,7 @@ export default function FlagPage() {
           <Tabs defaultValue="targeting">
             <Tabs.List>
               <Tabs.Tab value="targeting">Targeting</Tabs.Tab>
+              <Tabs.Tab value="variations">Variations</Tabs.Tab>
               <Tabs.Tab value="history">History</Tabs.Tab>
             </Tabs.List>
             <Tabs.Panel value="targeting" pt="md">
@@ -44,6 +46,7 @@ export default function FlagPage() {
                 )}
               </QueryState>
             </Tabs.Panel>
+            <Tabs.Panel value="variations" pt="md"><Variations projectId={projectId} flag={f} /></Tabs.Panel>
             <Tabs.Panel value="history" pt="md"><History projectId={projectId} flagKey={flagKey} /></Tabs.Panel>
           </Tabs>
         </Stack>
@@ -238,21 +241,25 @@ function describeServe(serve: Serve): string {
   return `rollout ${(serve.rollout?.variations ?? []).map((v) => `${v.variation} ${v.weight}%`).join(' / ')}`;
 }
 
-function SortableRule({ rule, onDelete }: { rule: Rule; onDelete: () => void }) {
+function SortableRule({ rule, onEdit, onDelete, editor }: { rule: Rule; onEdit: () => void; onDelete: () => void; editor: ReactNode }) {
   const { attributes, listeners, setNodeRef, transform, transition } = useSortable({ id: rule.id });
   return (
     <Paper withBorder p="sm" ref={setNodeRef} style={{ transform: CSS.Transform.toString(transform), transition }} data-testid="rule">
-      <Group justify="space-between" wrap="nowrap">
-        <Group wrap="nowrap">
+      <Group justify="space-between" wrap="nowrap" align="flex-start">
+        <Group wrap="nowrap" align="flex-start" style={{ minWidth: 0 }}>
           <ActionIcon variant="subtle" aria-label={`Drag rule ${rule.description ?? rule.id} (space, then arrow keys)`} {...attributes} {...listeners}>⋮⋮</ActionIcon>
-          <div>
+          <div style={{ minWidth: 0, overflowWrap: 'anywhere' }}>
             <Text size="sm">{rule.conditions.map(describeCondition).join(' and ') || 'everyone'}
               {rule.segments.length > 0 && ` in segments ${rule.segments.join(', ')}`}</Text>
             <Badge variant="light">{describeServe(rule.serve)}</Badge>
           </div>
         </Group>
-        <ActionIcon variant="subtle" color="red" aria-label={`Delete rule ${rule.id}`} onClick={onDelete}>×</ActionIcon>
+        <Group gap={4} wrap="nowrap">
+          <Button size="xs" variant="subtle" aria-label={`Edit rule ${rule.priority}`} disabled={editor !== null} onClick={onEdit}>Edit</Button>
+          <ActionIcon variant="subtle" color="red" aria-label={`Delete rule ${rule.id}`} onClick={onDelete}>×</ActionIcon>
+        </Group>
       </Group>
+      {editor}
     </Paper>
   );
 }
@@ -260,6 +267,7 @@ function SortableRule({ rule, onDelete }: { rule: Rule; onDelete: () => void }) 
 function Rules({ projectId, flag, config }: { projectId: string; flag: Flag; config: FlagEnvironment }) {
   const queryClient = useQueryClient();
   const [order, setOrder] = useState<string[] | null>(null);
+  const [editing, setEditing] = useState<string | null>(null);
   const rules = order ? order.map((id) => config.rules.find((r) => r.id === id)!).filter(Boolean) : config.rules;
   const sensors = useSensors(useSensor(PointerSensor), useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }));
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['project', projectId] });
@@ -285,7 +293,12 @@ function Rules({ projectId, flag, config }: { projectId: string; flag: Flag; con
         {rules.length === 0 && <Text c="dimmed">No rules: everyone gets the default.</Text>}
         <DndContext sensors={sensors} collisionDetection={closestCenter} onDragEnd={onDragEnd}>
           <SortableContext items={rules.map((r) => r.id)} strategy={verticalListSortingStrategy}>
-            {rules.map((r) => <SortableRule key={r.id} rule={r} onDelete={() => remove.mutate(r.id)} />)}
+            {rules.map((r) => (
+              <SortableRule key={r.id} rule={r} onEdit={() => setEditing(r.id)} onDelete={() => remove.mutate(r.id)}
+                editor={editing === r.id
+                  ? <RuleForm projectId={projectId} flag={flag} environment={config.environment} rule={r} version={config.version} onDone={() => setEditing(null)} />
+                  : null} />
+            ))}
           </SortableContext>
         </DndContext>
         {order && (
@@ -305,74 +318,107 @@ function Rules({ projectId, flag, config }: { projectId: string; flag: Flag; con
   );
 }
 
-function RuleForm({ projectId, flag, environment }: { projectId: string; flag: Flag; environment: string }) {
+/**
+ * The rule editor: empty to add a rule, or prefilled from `rule` to change it in place (PATCH, with
+ * the configuration's version as If-Match, so a change someone made meanwhile is refused, not lost).
+ */
+function RuleForm({ projectId, flag, environment, rule, version, onDone }: {
+  projectId: string; flag: Flag; environment: string; rule?: Rule; version?: number; onDone?: () => void;
+}) {
   const queryClient = useQueryClient();
   const variations = flag.variations.map((v) => v.key);
   const segments = useQuery({
     queryKey: ['project', projectId, 'segments'],
     queryFn: () => call(() => api.GET('/api/v1/projects/{project_id}/segments', { params: { path: { project_id: projectId } } })),
   });
-  const [conditions, setConditions] = useState<ConditionDraft[]>([blankCondition]);
-  const [segmentKeys, setSegmentKeys] = useState<string[]>([]);
-  const [mode, setMode] = useState<'variation' | 'rollout'>('variation');
-  const [variation, setVariation] = useState<string | null>(variations[0] ?? null);
-  const [weights, setWeights] = useState<Record<string, number>>(() => Object.fromEntries(variations.map((v, i) => [v, i === 0 ? 100 : 0])));
-  const [description, setDescription] = useState('');
+  const rollout = rule?.serve.rollout;
+  const [conditions, setConditions] = useState<ConditionDraft[]>(() => rule?.conditions.length ? rule.conditions.map(fromCondition) : [blankCondition]);
+  const [segmentKeys, setSegmentKeys] = useState<string[]>(rule?.segments ?? []);
+  const [mode, setMode] = useState<'variation' | 'rollout'>(rollout ? 'rollout' : 'variation');
+  const [variation, setVariation] = useState<string | null>(rule?.serve.variation ?? variations[0] ?? null);
+  const [weights, setWeights] = useState<Record<string, number>>(() => rollout
+    ? Object.fromEntries(variations.map((v) => [v, rollout.variations.find((x) => x.variation === v)?.weight ?? 0]))
+    : Object.fromEntries(variations.map((v, i) => [v, i === 0 ? 100 : 0])));
+  const [description, setDescription] = useState(rule?.description ?? '');
   const [reviewing, setReviewing] = useState(false);
   const total = Object.values(weights).reduce((a, b) => a + b, 0);
   const serve: Serve = mode === 'variation'
     ? { variation: variation ?? '' }
-    : { rollout: { variations: variations.map((v) => ({ variation: v, weight: weights[v] ?? 0 })) } };
-  const body = {
-    flag: flag.key, environment, description: description || null,
-    conditions: toConditions(conditions), segments: segmentKeys, serve,
-  };
-  const create = useMutation({
-    mutationFn: () => call(() => api.POST('/api/v1/projects/{project_id}/rules', { params: { path: { project_id: projectId } }, body })),
+    : {
+      rollout: {
+        variations: variations.map((v) => ({ variation: v, weight: weights[v] ?? 0 })),
+        // A stored rollout keeps its bucketing: changing it would reshuffle who gets what.
+        ...(rollout?.bucketBy !== undefined ? { bucketBy: rollout.bucketBy } : {}),
+        ...(rollout?.salt !== undefined ? { salt: rollout.salt } : {}),
+      },
+    };
+  const changes = { description: description || null, conditions: toConditions(conditions), segments: segmentKeys, serve };
+  const body = { flag: flag.key, environment, ...changes };
+  const save = useMutation({
+    mutationFn: () => rule
+      ? call(() => api.PATCH('/api/v1/projects/{project_id}/rules/{rule_id}', {
+        params: { path: { project_id: projectId, rule_id: rule.id }, header: version !== undefined ? { 'if-match': `"${version}"` } : {} },
+        body: changes,
+      }))
+      : call(() => api.POST('/api/v1/projects/{project_id}/rules', { params: { path: { project_id: projectId } }, body })),
     onSuccess: () => {
-      setReviewing(false); setConditions([blankCondition]); setSegmentKeys([]); setDescription('');
+      setReviewing(false);
+      if (!rule) { setConditions([blankCondition]); setSegmentKeys([]); setDescription(''); }
       void queryClient.invalidateQueries({ queryKey: ['project', projectId] });
+      onDone?.();
     },
   });
   const [localErrors, setLocalErrors] = useState<Record<string, string>>({});
-  const errors = fieldErrors(create.error);
+  const errors = fieldErrors(save.error);
   const conditionErrors = { ...conditionErrorsByRow(conditions, errors), ...localErrors };
   const rolloutInvalid = mode === 'rollout' && total !== 100;
+  // The API names a refused split on the list (`serve.rollout.variations`) or on one entry of it.
+  const rolloutError = errors['serve.rollout.variations'] ?? errors['serve.rollout'] ?? errors.serve;
+  const weightError = (i: number) => errors[`serve.rollout.variations.${i}.weight`] ?? errors[`serve.rollout.variations.${i}.variation`] ?? errors[`serve.rollout.variations.${i}`];
+  const segmentError = errors.segments ?? Object.entries(errors).find(([k]) => k.startsWith('segments.'))?.[1];
+  const title = rule ? `Edit rule ${rule.priority}` : 'Add a rule';
+  const before = rule ? { description: rule.description, conditions: rule.conditions, segments: rule.segments, serve: rule.serve } : {};
   return (
-    <form noValidate onSubmit={(e: FormEvent) => {
+    <form noValidate aria-label={title} onSubmit={(e: FormEvent) => {
       e.preventDefault();
       const local = checkConditions(conditions);
       setLocalErrors(local);
       if (!rolloutInvalid && Object.keys(local).length === 0) setReviewing(true);
-    }}><Stack>
-      <Title order={5}>Add a rule</Title>
+    }}><Stack mt={rule ? 'sm' : 0}>
+      <Title order={5}>{title}</Title>
       <TextInput label="Rule description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} error={errors.description} />
       <ConditionRows value={conditions} onChange={(v) => { setConditions(v); setLocalErrors({}); }} errors={conditionErrors} />
       {errors.conditions && <Text size="sm" c="red">{errors.conditions}</Text>}
-      <MultiSelect label="In segments" data={(segments.data ?? []).map((s) => s.key)} value={segmentKeys} onChange={setSegmentKeys} error={errors.segments} />
+      <MultiSelect label="In segments" data={[...new Set([...(segments.data ?? []).map((s) => s.key), ...segmentKeys])]} value={segmentKeys} onChange={setSegmentKeys} error={segmentError} />
       <SegmentedControl aria-label="Serve" value={mode} onChange={(v) => setMode(v as 'variation' | 'rollout')} data={[{ value: 'variation', label: 'A variation' }, { value: 'rollout', label: 'A rollout' }]} />
       {mode === 'variation'
-        ? <Select label="Serve variation" data={variations} value={variation} onChange={setVariation} allowDeselect={false} error={errors.serve} />
+        ? <Select label="Serve variation" data={variations} value={variation} onChange={setVariation} allowDeselect={false} error={errors['serve.variation'] ?? errors.serve} />
         : (
           <Table>
             <Table.Tbody>
-              {variations.map((v) => (
+              {variations.map((v, i) => (
                 <Table.Tr key={v}>
                   <Table.Td>{v}</Table.Td>
-                  <Table.Td><NumberInput aria-label={`Weight of ${v} (%)`} min={0} max={100} suffix="%" value={weights[v] ?? 0} onChange={(n) => setWeights({ ...weights, [v]: Number(n) || 0 })} /></Table.Td>
+                  <Table.Td><NumberInput aria-label={`Weight of ${v} (%)`} min={0} max={100} suffix="%" value={weights[v] ?? 0}
+                    onChange={(n) => setWeights({ ...weights, [v]: Number(n) || 0 })} error={weightError(i)} /></Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>
-            <Table.Caption c={rolloutInvalid ? 'red' : undefined}>Total {total}%{rolloutInvalid ? ' — weights must total 100%' : ''}</Table.Caption>
+            <Table.Caption c={rolloutInvalid || rolloutError ? 'red' : undefined} aria-live="polite">
+              Total {total}%{rolloutInvalid ? ' — weights must total 100%' : ''}{rolloutError ? ` — ${rolloutError}` : ''}
+            </Table.Caption>
           </Table>
         )}
-      <Button type="submit" disabled={rolloutInvalid}>Review rule</Button>
-      <FormError error={create.error} />
-      <Modal opened={reviewing} onClose={() => setReviewing(false)} title="Add this rule?" size="lg">
+      <Group>
+        <Button type="submit" disabled={rolloutInvalid}>{rule ? 'Review rule changes' : 'Review rule'}</Button>
+        {onDone && <Button variant="subtle" onClick={onDone}>Cancel</Button>}
+      </Group>
+      <FormError error={save.error} />
+      <Modal opened={reviewing} onClose={() => setReviewing(false)} title={rule ? 'Change this rule?' : 'Add this rule?'} size="lg">
         <Stack>
-          <Diff before={{}} after={body} />
-          <FormError error={create.error} />
-          <Button loading={create.isPending} onClick={() => create.mutate()}>Save rule</Button>
+          <Diff before={before} after={rule ? changes : body} />
+          <FormError error={save.error} />
+          <Button loading={save.isPending} onClick={() => save.mutate()}>{rule ? 'Save changes' : 'Save rule'}</Button>
         </Stack>
       </Modal>
     </Stack></form>

@@ -186,4 +186,131 @@ describe.skipIf(skip)('dashboard end to end (chromium, real server on SQLite)', 
     await a.close();
     await b.close();
   }, 120_000);
+
+  // flagedit: rules edited in place, a flag's variations, custom roles.
+  it('edits a rule in place (condition value, rollout weights, diff) and the API follows; adds and deletes a variation; creates a custom role', async () => {
+    const who = `e2e-edit-${Date.now()}@example.com`;
+    const json = async (res: Response) => { const body = await res.json() as Record<string, unknown>; expect(res.ok, `${res.status} ${JSON.stringify(body)}`).toBe(true); return body; };
+    const signedUp = await json(await fetch(`${base}/api/v1/auth/signup`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: who, password, name: 'Editor' }),
+    }));
+    const token = (signedUp.data as { accessToken: string }).accessToken;
+    const as = (method: string, path: string, body?: unknown) => fetch(`${base}${path}`, {
+      method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    }).then(json);
+    const project = await as('POST', '/api/v1/projects', { name: 'Banners' });
+    const p = `/api/v1/projects/${String(project.id)}`;
+    await as('POST', `${p}/flags`, {
+      key: 'banner', type: 'string', defaultVariation: 'plain',
+      variations: [{ key: 'plain', value: 'plain' }, { key: 'blue', value: 'blue' }, { key: 'green', value: 'green' }],
+    });
+    await as('PUT', `${p}/flags/banner/environments/production`, { enabled: true });
+    await as('POST', `${p}/rules`, {
+      flag: 'banner', environment: 'production', description: 'Pro plan',
+      conditions: [{ attribute: 'plan', operator: 'EQUALS', value: 'pro' }],
+      serve: { rollout: { variations: [{ variation: 'plain', weight: 0 }, { variation: 'blue', weight: 100 }, { variation: 'green', weight: 0 }] } },
+    });
+    const { key } = await as('POST', `${p}/api-keys`, { name: 'backend', environment: 'production', scope: 'server' }) as { key: string };
+    const banner = async (plan: string) => {
+      const res = await fetch(`${base}/api/v1/evaluate`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key },
+        body: JSON.stringify({ flagKey: 'banner', context: { targetingKey: 'user-7', plan } }),
+      });
+      expect(res.status).toBe(200);
+      return await res.json() as { value: unknown; reason: string };
+    };
+    expect(await banner('pro')).toMatchObject({ value: 'blue', reason: 'SPLIT' });
+    expect((await banner('enterprise')).value).toBe('plain');
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    await page.goto(`${base}/app/login`);
+    await page.getByLabel('Email').fill(who);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    await page.goto(`${base}/app/projects/${String(project.id)}/flags/banner`);
+
+    // The rule's editor opens prefilled; the value and the weights change; the total is shown.
+    await page.getByRole('button', { name: 'Edit rule 1' }).click();
+    const editor = page.getByRole('form', { name: 'Edit rule 1' });
+    const value = editor.getByLabel('Condition 1 value', { exact: true });
+    expect(await value.inputValue()).toBe('pro');
+    expect(await editor.getByLabel('Weight of blue (%)').inputValue()).toBe('100%');
+    await value.fill('enterprise');
+    await editor.getByLabel('Weight of green (%)').fill('70');
+    await expect.poll(() => editor.getByText('weights must total 100%').count()).toBe(1);
+    expect(await editor.getByRole('button', { name: 'Review rule changes' }).isDisabled()).toBe(true);
+    await editor.getByLabel('Weight of blue (%)').fill('0');
+    await editor.getByLabel('Weight of plain (%)').fill('30');
+    await editor.getByText('Total 100%').waitFor();
+    await shot(page, '20-rule-edit');
+    await editor.getByRole('button', { name: 'Review rule changes' }).click();
+    const diff = page.getByLabel('Changes');
+    await diff.waitFor();
+    const diffText = (await diff.textContent())!;
+    expect(diffText).toContain('-       "value": "pro"');
+    expect(diffText).toContain('+       "value": "enterprise"');
+    await shot(page, '21-rule-edit-diff');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByTestId('rule').getByText('rollout plain 30% / blue 0% / green 70%').waitFor();
+    expect(await page.getByRole('form', { name: 'Edit rule 1' }).count()).toBe(0);
+    // The API evaluates the edited rule: enterprise now matches (user-7's bucket lands in plain or green), pro no longer does.
+    await expect.poll(async () => (await banner('enterprise')).reason).toBe('SPLIT');
+    const edited = await banner('enterprise');
+    expect(['plain', 'green']).toContain(edited.value);
+    expect(await banner('pro')).toMatchObject({ value: 'plain', reason: 'DEFAULT' });
+
+    // Variations: add one to the string flag, then delete it; a variation the rule serves is refused with the API's message.
+    await page.getByRole('tab', { name: 'Variations' }).click();
+    await page.getByRole('button', { name: 'Add variation' }).click();
+    const add = page.getByRole('dialog');
+    await add.getByLabel('Variation key').fill('red');
+    await add.getByLabel('Variation value').fill('red');
+    await add.getByRole('button', { name: 'Add variation' }).click();
+    await page.getByTestId('variation').filter({ hasText: 'red' }).waitFor();
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+    await shot(page, '22-variations');
+    const stored = await as('GET', `${p}/flags/banner`) as { variations: { key: string; value: unknown }[] };
+    expect(stored.variations.map((v) => [v.key, v.value])).toContainEqual(['red', 'red']);
+    await page.getByRole('button', { name: 'Delete variation green' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete variation' }).click();
+    await page.getByRole('dialog').getByRole('alert').getByText(/in use/).waitFor();
+    await shot(page, '23-variation-in-use');
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+    await page.getByRole('button', { name: 'Delete variation red' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete variation' }).click();
+    await expect.poll(() => page.getByTestId('variation').filter({ hasText: 'red' }).count()).toBe(0);
+    const after = await as('GET', `${p}/flags/banner`) as { variations: { key: string }[] };
+    expect(after.variations.map((v) => v.key)).toEqual(['plain', 'blue', 'green']);
+
+    // A custom role from the permission vocabulary (a bad key is refused beside its field first).
+    await page.goto(`${base}/app/organisation`);
+    await page.getByRole('tab', { name: 'Roles' }).click();
+    await page.getByRole('button', { name: 'New role' }).click();
+    const form = page.getByRole('dialog');
+    await form.getByLabel('Role key').fill('Release Manager');
+    await form.getByLabel('Role name').fill('Release manager');
+    await form.getByRole('checkbox', { name: 'flags:read' }).check({ force: true });
+    await form.getByRole('checkbox', { name: 'flags:write' }).check({ force: true });
+    await form.getByRole('button', { name: 'Create role' }).click();
+    await form.getByText(/must be kebab-case/).waitFor();
+    await form.getByLabel('Role key').fill('release-manager');
+    await form.getByRole('button', { name: 'Create role' }).click();
+    await page.getByTestId('role').filter({ hasText: 'release-manager' }).waitFor();
+    await shot(page, '24-roles');
+    const roles = await fetch(`${base}/api/v1/roles`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json()) as { key: string; permissions: string[]; builtIn: boolean }[];
+    expect(roles.find((r) => r.key === 'release-manager')).toMatchObject({ builtIn: false, permissions: expect.arrayContaining(['flags:read', 'flags:write']) });
+
+    // The flag page's editor at phone width.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${base}/app/projects/${String(project.id)}/flags/banner`);
+    await page.getByRole('button', { name: 'Edit rule 1' }).click();
+    await page.getByRole('form', { name: 'Edit rule 1' }).waitFor();
+    await shot(page, '25-rule-edit-phone');
+    await context.close();
+  }, 120_000);
 });
