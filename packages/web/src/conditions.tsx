@@ -122,7 +122,7 @@ export function ConditionRows({ value, onChange, errors = {}, idPrefix = 'Condit
               <SimpleGrid cols={{ base: 1, sm: 2, md: 4 }} spacing="xs" style={{ flex: 1 }}>
                 <TextInput label={`${name} attribute`} placeholder="email, plan, version…" value={c.attribute}
                   onChange={(e) => set(i, { attribute: e.currentTarget.value })} error={errors[`conditions.${i}.attribute`]} />
-                <Select label={`${name} values are`} data={valueKinds} value={c.kind} allowDeselect={false}
+                <Select label={`${name} kind of values`} data={valueKinds} value={c.kind} allowDeselect={false}
                   onChange={(k) => k && set(i, {
                     kind: k, operator: operatorsFor[k]!.includes(c.operator) ? c.operator : operatorsFor[k]![0]!,
                     ...(k === 'boolean' && c.value !== 'false' ? { value: 'true' } : {}),
