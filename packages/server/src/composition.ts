@@ -51,7 +51,7 @@ import { KyselyUsageStore } from './features/usage/usage-store.js';
 import { UsageService } from './features/usage/usage-service.js';
 import { KyselyEntitlementStore } from './features/plans/entitlement-store.js';
 import { EntitlementService } from './features/plans/entitlement-service.js';
-import { planCatalog } from './features/plans/plans.js';
+import { planCatalog, planInForce } from './features/plans/plans.js';
 import { KyselyBillingStore } from './features/billing/billing-store.js';
 import { BillingService } from './features/billing/billing-service.js';
 import { KyselyExportStore } from './features/exports/export-store.js';
@@ -253,7 +253,7 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
   const flagValues = new FlagValuesService(apiKeyMap, evaluation);
   const ofrep = new OfrepService(evaluation, evaluationCounters);
   const audit = new KyselyAuditStore();
-  const organizationStore = new KyselyOrganizationStore();
+  const organizationStore = new KyselyOrganizationStore(planOfFor(config));
   const access = new AccessService(db, organizationStore, new KyselyRoleStore());
   const projectStore = new KyselyProjectStore();
   const projectMemberStore = new KyselyProjectMemberStore();
@@ -329,6 +329,12 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
   return { config, database, organizations, access, projectAccess, projects, environments, projectMembers, flags, auditQuery, members, roles, invitations, mailer, mailOutbox, bootstrap, accounts, tokens, readiness, metrics, rateLimiter, changes, snapshots, revisions, streams, sdkDelivery, changeRelay, apiKeyMap, evaluationCounters, evaluation, flagValues, ofrep, flagd, usage, exports, imports, accountDeletions, apiKeys, targeting, segments, oauthClients, externalSignIn, passwords, entitlements, billing, ...engagement, ...tenancy };
 }
 
+/** Bodies show the plan in force, not the stored key (`self-hosted` for an organisation that never bought one). */
+function planOfFor(config: Config): (stored: string) => string {
+  const billing = { enabled: config.billing.stripe !== null, defaultPlan: config.billing.defaultPlan };
+  return (stored) => planInForce(stored, billing);
+}
+
 /** Issue 5's platform and engagement services. */
 function createEngagementServices(config: Config, db: DatabaseHandle['db'], d: EngagementDependencies): EngagementServices {
   const idempotency = new IdempotencyService(db, new KyselyIdempotencyStore(), undefined, undefined, (error) => console.error('could not purge expired idempotency keys', error));
@@ -339,6 +345,6 @@ function createEngagementServices(config: Config, db: DatabaseHandle['db'], d: E
   d.changes.subscribe((change) => notifications.onConfigChange(change));
   const sandbox = new SandboxService(db, d.access, new KyselySandboxStore(), d.organizationStore, d.projectStore, d.flagStore, d.targetingStore, d.segmentStore, d.evaluationCounters, d.audit, d.changes, config);
   d.organizations.onCreated((organization, actor) => sandbox.onOrganizationCreated(organization, actor));
-  const platformAdmin = new PlatformAdminService(db, d.access, new KyselyPlatformStore(), d.users, new KyselySessionStore(), d.mailer, d.audit, config);
+  const platformAdmin = new PlatformAdminService(db, d.access, new KyselyPlatformStore(planOfFor(config)), d.users, new KyselySessionStore(), d.mailer, d.audit, config);
   return { idempotency, productTours, notifications, sandbox, platformAdmin };
 }

@@ -93,8 +93,11 @@ export interface OrganizationStore {
 type OrgRow = Database['organizations'];
 type MembershipRow = Database['memberships'];
 
-/** Maps an `organizations` row to the domain type. */
-export function toOrganization(r: OrgRow): Organization {
+/**
+ * Maps an `organizations` row to the domain type; `planOf` turns the stored plan key into the plan
+ * in force (billing on or off), which is what every body that shows an organisation's plan means.
+ */
+export function toOrganization(r: OrgRow, planOf: (stored: string) => string = (stored) => stored): Organization {
   return {
     id: r.id,
     name: r.name,
@@ -102,7 +105,7 @@ export function toOrganization(r: OrgRow): Organization {
     contactName: r.contact_name,
     isSandbox: r.is_sandbox === 1,
     sandboxExpiresAt: r.sandbox_expires_at,
-    plan: r.plan,
+    plan: planOf(r.plan),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -123,6 +126,9 @@ export function toMembership(r: MembershipRow): Membership {
 
 /** Kysely implementation of `OrganizationStore`. */
 export class KyselyOrganizationStore implements OrganizationStore {
+  /** @param planOf - the plan in force for a stored plan key (`planInForce` with the server's billing settings) */
+  constructor(private readonly planOf: (stored: string) => string = (stored) => stored) {}
+
   async insert(db: Db, o: Organization): Promise<void> {
     await db
       .insertInto('organizations')
@@ -142,7 +148,7 @@ export class KyselyOrganizationStore implements OrganizationStore {
 
   async findById(db: Db, id: number): Promise<Organization | null> {
     const row = await db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst();
-    return row ? toOrganization(row) : null;
+    return row ? toOrganization(row, this.planOf) : null;
   }
 
   async update(db: Db, id: number, c: OrganizationChanges): Promise<void> {
@@ -223,7 +229,7 @@ export class KyselyOrganizationStore implements OrganizationStore {
         plan: r.o_plan,
         created_at: r.o_created_at,
         updated_at: r.o_updated_at,
-      }),
+      }, this.planOf),
     }));
   }
 

@@ -5,7 +5,7 @@ import { ForbiddenError, NotFoundError } from '../../domain/errors.js';
 import { nowIso } from '../../domain/ids.js';
 import type { EvaluationCounters } from '../../evaluation/evaluation-counters.js';
 import type { EntitlementStore } from './entitlement-store.js';
-import { isPlanId, type FeatureName, type LimitName, type LimitScope, type Plan, type PlanId, type PlanTable } from './plans.js';
+import { planInForce, type FeatureName, type LimitName, type LimitScope, type Plan, type PlanId, type PlanTable } from './plans.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -84,8 +84,7 @@ export class EntitlementService implements EntitlementCheck {
 
   /** The plan in force for a stored plan key. */
   effectivePlanId(stored: string): PlanId {
-    if (!this.options.billingEnabled) return 'self-hosted';
-    return isPlanId(stored) && stored !== 'self-hosted' ? stored : this.options.defaultPlan;
+    return planInForce(stored, { enabled: this.options.billingEnabled, defaultPlan: this.options.defaultPlan });
   }
 
   /** A plan by id. */

@@ -146,6 +146,16 @@ export function isPlanId(id: string): id is PlanId {
   return (planIds as readonly string[]).includes(id);
 }
 
+/**
+ * The plan in force for an organisation's stored plan key: `self-hosted` while billing is off;
+ * with billing on, the stored plan, or the default plan for organisations that never bought one
+ * (they are stored as `self-hosted`, as every new organisation is).
+ */
+export function planInForce(stored: string, billing: { enabled: boolean; defaultPlan: PlanId }): PlanId {
+  if (!billing.enabled) return 'self-hosted';
+  return isPlanId(stored) && stored !== 'self-hosted' ? stored : billing.defaultPlan;
+}
+
 /** The plan table as usage reads it (`/api/v1/usage` limits). Unknown plans read as `fallback`. */
 export function planCatalog(table: PlanTable, effectivePlan: (stored: string) => PlanId): PlanCatalog {
   return {

@@ -82,6 +82,9 @@ function toInvitation(r: InvitationRow): PlatformInvitation {
 
 /** Kysely implementation of `PlatformStore`. */
 export class KyselyPlatformStore implements PlatformStore {
+  /** @param planOf - the plan in force for a stored plan key, as the organisation store shows it */
+  constructor(private readonly planOf: (stored: string) => string = (stored) => stored) {}
+
   private users(db: Db, query: { adminsOnly: boolean; superUserEmails: readonly string[] }) {
     let q = db.selectFrom('users');
     if (query.adminsOnly) {
@@ -191,7 +194,7 @@ export class KyselyPlatformStore implements PlatformStore {
       .limit(page.limit)
       .offset(page.offset)
       .execute();
-    return rows.map((r) => ({ ...toOrganization(r), memberCount: Number(r.member_count ?? 0) }));
+    return rows.map((r) => ({ ...toOrganization(r, this.planOf), memberCount: Number(r.member_count ?? 0) }));
   }
 
   async countTenants(db: Db): Promise<number> {

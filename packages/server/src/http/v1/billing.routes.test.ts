@@ -212,6 +212,23 @@ describe.each(testDialects())('/api/v1/billing with Stripe on %s', (dialect) => 
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/billing/features/multivariate/check', headers: tenant() })).json()).toEqual({ hasAccess: false });
   });
 
+  it('shows the plan in force wherever an organisation is shown: the default plan until one is bought, then that plan', async () => {
+    const who = await signUp(t.app);
+    const planShown = async () => {
+      const login = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: who.email, password: who.password } });
+      const orgs = await t.app.inject({ method: 'GET', url: '/api/v1/organizations', headers: authHeader(who.accessToken) });
+      const mine = (orgs.json() as Array<{ id: string; plan: string }>).find((o) => o.id === `tenant_${who.organizationId}`);
+      return { login: login.json().data.subscription.plan as string, organizations: mine?.plan };
+    };
+    // Stored as every new organisation is ('self-hosted'); in force: the default plan.
+    const stored = await db().selectFrom('organizations').select('plan').where('id', '=', who.organizationId).executeTakeFirstOrThrow();
+    expect(stored.plan).toBe('self-hosted');
+    expect(await planShown()).toEqual({ login: 'sandbox', organizations: 'sandbox' });
+    const bought = signed(subscriptionEvent('evt_shown', 'customer.subscription.created', who.organizationId, { id: 'sub_shown', status: 'active', price: 'price_enhanced', customer: 'cus_shown' }));
+    expect((await webhook(bought)).statusCode).toBe(200);
+    expect(await planShown()).toEqual({ login: 'enhanced', organizations: 'enhanced' });
+  });
+
   it('ignores an event older than the stored state (Stripe does not deliver in order)', async () => {
     const user = await signUp(t.app);
     const at = (created: number, e: Record<string, unknown>) => signed({ ...e, created });
