@@ -1,74 +1,193 @@
-import { ActionIcon, Button, Group, Paper, Stack, TagsInput, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Button, Group, List, Modal, Paper, SimpleGrid, Stack, TagsInput, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { useParams } from 'react-router-dom';
-import { api, call } from '../api.js';
+import { Link, useParams } from 'react-router-dom';
+import { ApiError, api, call, type Ok } from '../api.js';
+import { ConditionRows, checkConditions, conditionErrorsByRow, describeCondition, fromCondition, toConditions, type ConditionDraft } from '../conditions.js';
 import { FormError, QueryState, fieldErrors } from '../ui.js';
+
+type Segment = Ok<'/api/v1/projects/{project_id}/segments/{segment}', 'get'>;
+
+interface SegmentDraft { key: string; name: string; description: string; conditions: ConditionDraft[]; included: string[]; excluded: string[] }
+
+const emptyDraft: SegmentDraft = { key: '', name: '', description: '', conditions: [], included: [], excluded: [] };
+const keyPattern = /^[A-Za-z0-9._-]{1,200}$/;
+
+function draftOf(s: Segment): SegmentDraft {
+  return { key: s.key, name: s.name, description: s.description ?? '', conditions: s.conditions.map(fromCondition), included: s.included, excluded: s.excluded };
+}
+
+/** What the API would refuse for the shape of it; the engine's judgement of the conditions comes back as field errors. */
+function checkDraft(d: SegmentDraft, creating: boolean): Record<string, string> {
+  const errors = checkConditions(d.conditions);
+  if (creating && !keyPattern.test(d.key)) errors.key = d.key === '' ? 'required' : '1 to 200 of A-Z a-z 0-9 . _ -';
+  const name = (d.name || (creating ? d.key : '')).trim();
+  if (name === '' || name.length > 200) errors.name = 'must be 1 to 200 characters';
+  if (d.description.length > 2000) errors.description = 'must be at most 2000 characters';
+  for (const list of ['included', 'excluded'] as const) {
+    if (d[list].some((k) => k.length > 1000)) errors[list] = 'each key at most 1000 characters';
+  }
+  return errors;
+}
+
+const segmentsKey = (projectId: string) => ['project', projectId, 'segments'];
 
 export default function SegmentsPage() {
   const { projectId = '' } = useParams();
-  const queryClient = useQueryClient();
   const segments = useQuery({
-    queryKey: ['project', projectId, 'segments'],
+    queryKey: segmentsKey(projectId),
     queryFn: () => call(() => api.GET('/api/v1/projects/{project_id}/segments', { params: { path: { project_id: projectId } } })),
   });
-  const [form, setForm] = useState({ key: '', name: '', included: [] as string[], excluded: [] as string[], attribute: '', value: '' });
-  const create = useMutation({
-    mutationFn: () => call(() => api.POST('/api/v1/projects/{project_id}/segments', {
-      params: { path: { project_id: projectId } },
-      body: {
-        key: form.key, name: form.name || form.key, included: form.included, excluded: form.excluded,
-        conditions: form.attribute ? [{ attribute: form.attribute, operator: 'EQUALS', value: form.value }] : [],
-      },
-    })),
-    onSuccess: () => { setForm({ key: '', name: '', included: [], excluded: [], attribute: '', value: '' }); void queryClient.invalidateQueries({ queryKey: ['project', projectId, 'segments'] }); },
-  });
-  const remove = useMutation({
-    mutationFn: (segment: string) => call(() => api.DELETE('/api/v1/projects/{project_id}/segments/{segment}', { params: { path: { project_id: projectId, segment } } })),
-    onSettled: () => queryClient.invalidateQueries({ queryKey: ['project', projectId, 'segments'] }),
-  });
-  const errors = fieldErrors(create.error);
+  const [editing, setEditing] = useState<string | null>(null);
   return (
     <Stack>
       <Title order={2}>Segments</Title>
       <QueryState query={segments} isEmpty={(d) => d.length === 0} empty="No segments yet.">
         {(list) => (
           <Stack>
-            {list.map((s) => (
-              <Paper withBorder p="sm" key={s.id}>
-                <Group justify="space-between">
-                  <div>
-                    <Text fw={600}>{s.name} <Text span size="xs" c="dimmed">{s.key}</Text></Text>
-                    <Text size="xs">{s.conditions.map((c) => `${c.attribute ?? ''} ${c.operator} ${JSON.stringify(c.value ?? '')}`).join(' and ') || 'no conditions'}
-                      {' · '}included {s.included.length}, excluded {s.excluded.length}</Text>
-                  </div>
-                  <ActionIcon variant="subtle" color="red" aria-label={`Delete segment ${s.key}`} onClick={() => remove.mutate(s.key)}>×</ActionIcon>
-                </Group>
-              </Paper>
-            ))}
-            <FormError error={remove.error} />
+            {list.map((s) => editing === s.key
+              ? <EditSegment key={s.id} projectId={projectId} segment={s} onDone={() => setEditing(null)} />
+              : <SegmentRow key={s.id} projectId={projectId} segment={s} onEdit={() => setEditing(s.key)} />)}
           </Stack>
         )}
       </QueryState>
-      <Paper withBorder p="md">
-        <form noValidate onSubmit={(e: FormEvent) => { e.preventDefault(); create.mutate(); }}>
-          <Stack>
-            <Title order={4}>New segment</Title>
-            <Group grow align="flex-start">
-              <TextInput label="Segment key" value={form.key} onChange={(e) => setForm({ ...form, key: e.currentTarget.value })} error={errors.key} />
-              <TextInput label="Segment name" value={form.name} onChange={(e) => setForm({ ...form, name: e.currentTarget.value })} error={errors.name} />
-            </Group>
-            <Group grow align="flex-start">
-              <TextInput label="Attribute" value={form.attribute} onChange={(e) => setForm({ ...form, attribute: e.currentTarget.value })} error={errors.conditions} />
-              <TextInput label="Equals" value={form.value} onChange={(e) => setForm({ ...form, value: e.currentTarget.value })} />
-            </Group>
-            <TagsInput label="Always included (targeting keys)" value={form.included} onChange={(included) => setForm({ ...form, included })} error={errors.included} />
-            <TagsInput label="Always excluded (targeting keys)" value={form.excluded} onChange={(excluded) => setForm({ ...form, excluded })} error={errors.excluded} />
-            <FormError error={create.error} />
-            <Button type="submit" loading={create.isPending}>Create segment</Button>
-          </Stack>
-        </form>
-      </Paper>
+      <CreateSegment projectId={projectId} />
     </Stack>
+  );
+}
+
+function SegmentRow({ projectId, segment: s, onEdit }: { projectId: string; segment: Segment; onEdit: () => void }) {
+  const queryClient = useQueryClient();
+  const [confirming, setConfirming] = useState(false);
+  const remove = useMutation({
+    mutationFn: () => call(() => api.DELETE('/api/v1/projects/{project_id}/segments/{segment}', {
+      params: { path: { project_id: projectId, segment: s.key }, header: { 'if-match': `"${s.version}"` } },
+    })),
+    onSuccess: () => { setConfirming(false); void queryClient.invalidateQueries({ queryKey: segmentsKey(projectId) }); },
+  });
+  return (
+    <Paper withBorder p="sm" data-testid="segment">
+      <Group justify="space-between" align="flex-start">
+        <div style={{ minWidth: 0, flex: 1 }}>
+          <Text fw={600}>{s.name} <Text span size="xs" c="dimmed">{s.key}</Text></Text>
+          {s.description && <Text size="sm" c="dimmed">{s.description}</Text>}
+          <Text size="xs" style={{ overflowWrap: 'anywhere' }}>{s.conditions.map(describeCondition).join(' and ') || 'no conditions'}
+            {' · '}included {s.included.length}, excluded {s.excluded.length}</Text>
+        </div>
+        <Group gap="xs">
+          <Button size="xs" variant="default" onClick={onEdit} aria-label={`Edit segment ${s.key}`}>Edit</Button>
+          <Button size="xs" variant="subtle" color="red" onClick={() => { remove.reset(); setConfirming(true); }} aria-label={`Delete segment ${s.key}`}>Delete</Button>
+        </Group>
+      </Group>
+      <Modal opened={confirming} onClose={() => setConfirming(false)} title={`Delete segment ${s.key}?`}>
+        <Stack>
+          <Text size="sm">Rules cannot use it afterwards. A segment that a rule still uses is not deleted.</Text>
+          <InUseError error={remove.error} projectId={projectId} />
+          <Group justify="flex-end">
+            <Button variant="default" onClick={() => setConfirming(false)}>Cancel</Button>
+            <Button color="red" loading={remove.isPending} onClick={() => remove.mutate()}>Delete segment</Button>
+          </Group>
+        </Stack>
+      </Modal>
+    </Paper>
+  );
+}
+
+/** The API's refusal; for `segment_in_use`, its message and a link to each flag whose rules use the segment. */
+function InUseError({ error, projectId }: { error: unknown; projectId: string }) {
+  if (!(error instanceof ApiError) || error.problem.code !== 'segment_in_use') return <FormError error={error} />;
+  const rules = ((error.problem as { details?: { rules?: Array<{ ruleId: string; flagKey: string; environment: string }> } }).details?.rules) ?? [];
+  return (
+    <Alert color="red" role="alert" title="The segment is in use">
+      <Text size="sm">{error.message}</Text>
+      <List size="sm" mt="xs">
+        {rules.map((r) => (
+          <List.Item key={r.ruleId}>
+            <Link to={`/projects/${projectId}/flags/${encodeURIComponent(r.flagKey)}`}>{r.flagKey}</Link> in {r.environment} ({r.ruleId})
+          </List.Item>
+        ))}
+      </List>
+    </Alert>
+  );
+}
+
+function CreateSegment({ projectId }: { projectId: string }) {
+  const queryClient = useQueryClient();
+  const create = useMutation({
+    mutationFn: (d: SegmentDraft) => call(() => api.POST('/api/v1/projects/{project_id}/segments', {
+      params: { path: { project_id: projectId } },
+      body: {
+        key: d.key, name: (d.name || d.key).trim(), description: d.description || null,
+        conditions: toConditions(d.conditions), included: d.included, excluded: d.excluded,
+      },
+    })),
+    onSuccess: () => { void queryClient.invalidateQueries({ queryKey: segmentsKey(projectId) }); },
+  });
+  return (
+    <Paper withBorder p="md">
+      <SegmentForm title="New segment" submit="Create segment" creating initial={emptyDraft} mutation={create} resetOnSuccess />
+    </Paper>
+  );
+}
+
+function EditSegment({ projectId, segment, onDone }: { projectId: string; segment: Segment; onDone: () => void }) {
+  const queryClient = useQueryClient();
+  const update = useMutation({
+    // If-Match: a change someone made since the list was read is refused (412), not overwritten.
+    mutationFn: (d: SegmentDraft) => call(() => api.PATCH('/api/v1/projects/{project_id}/segments/{segment}', {
+      params: { path: { project_id: projectId, segment: segment.key }, header: { 'if-match': `"${segment.version}"` } },
+      body: { name: d.name.trim(), description: d.description || null, conditions: toConditions(d.conditions), included: d.included, excluded: d.excluded },
+    })),
+    onSuccess: async () => { await queryClient.invalidateQueries({ queryKey: segmentsKey(projectId) }); onDone(); },
+  });
+  return (
+    <Paper withBorder p="md" data-testid="segment-editor">
+      <SegmentForm title={`Edit segment ${segment.key}`} submit="Save segment" initial={draftOf(segment)} mutation={update} onCancel={onDone} />
+    </Paper>
+  );
+}
+
+function SegmentForm({ title, submit, initial, creating = false, mutation, onCancel, resetOnSuccess = false }: {
+  title: string; submit: string; initial: SegmentDraft; creating?: boolean; onCancel?: () => void; resetOnSuccess?: boolean;
+  mutation: { mutate: (d: SegmentDraft, o?: { onSuccess?: () => void }) => void; isPending: boolean; error: unknown; reset: () => void };
+}) {
+  const [draft, setDraft] = useState<SegmentDraft>(initial);
+  const [local, setLocal] = useState<Record<string, string>>({});
+  const apiErrors = fieldErrors(mutation.error);
+  const errors = { ...apiErrors, ...conditionErrorsByRow(draft.conditions, apiErrors), ...local };
+  const set = (patch: Partial<SegmentDraft>) => { setDraft({ ...draft, ...patch }); setLocal({}); };
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    const found = checkDraft(draft, creating);
+    setLocal(found);
+    if (Object.keys(found).length > 0) return;
+    mutation.mutate(draft, { onSuccess: () => { if (resetOnSuccess) setDraft(initial); } });
+  };
+  return (
+    <form noValidate onSubmit={onSubmit} aria-label={title}>
+      <Stack>
+        <Title order={4}>{title}</Title>
+        <SimpleGrid cols={{ base: 1, sm: creating ? 2 : 1 }}>
+          {creating && <TextInput label="Segment key" required description="Rules name it; it never changes" value={draft.key}
+            onChange={(e) => set({ key: e.currentTarget.value })} error={errors.key} />}
+          <TextInput label="Segment name" description={creating ? 'Default: the key' : undefined} value={draft.name}
+            onChange={(e) => set({ name: e.currentTarget.value })} error={errors.name} />
+        </SimpleGrid>
+        <Textarea label="Segment description" autosize minRows={1} value={draft.description} onChange={(e) => set({ description: e.currentTarget.value })} error={errors.description} />
+        <div>
+          <Text size="sm" fw={500}>Conditions</Text>
+          <Text size="xs" c="dimmed" mb={4}>A context is in the segment when every condition holds (after the included and excluded keys).</Text>
+          <ConditionRows value={draft.conditions} onChange={(conditions) => set({ conditions })} errors={errors} />
+          {errors.conditions && <Text size="sm" c="red" mt={4}>{errors.conditions}</Text>}
+        </div>
+        <TagsInput label="Always included (targeting keys)" value={draft.included} onChange={(included) => set({ included })} error={errors.included} />
+        <TagsInput label="Always excluded (targeting keys)" value={draft.excluded} onChange={(excluded) => set({ excluded })} error={errors.excluded} />
+        <FormError error={mutation.error} />
+        <Group>
+          <Button type="submit" loading={mutation.isPending}>{submit}</Button>
+          {onCancel && <Button variant="default" onClick={() => { mutation.reset(); onCancel(); }}>Cancel</Button>}
+        </Group>
+      </Stack>
+    </form>
   );
 }

@@ -1,10 +1,20 @@
 import { BarChart } from '@mantine/charts';
 import '@mantine/charts/styles.css';
-import { Alert, Button, Group, Paper, Progress, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Button, Group, Paper, Progress, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api, call } from '../api.js';
+import { api, call, type Ok } from '../api.js';
 import { FormError, QueryState } from '../ui.js';
+
+type Usage = Ok<'/api/v1/usage', 'get'>;
+type FlagUsage = Ok<'/api/v1/projects/{project_id}/flags/{flag_key}/usage', 'get'>;
+type VariationCount = FlagUsage['variations'][number];
+
+const palette = ['blue.6', 'teal.6', 'orange.6', 'grape.6', 'red.6', 'cyan.6', 'lime.7', 'pink.6', 'indigo.6', 'yellow.7'];
+/** Evaluations that served no variation (errors) come back as null; the chart needs a key and a name. */
+const seriesKey = (v: VariationCount['variation']) => v ?? '(none)';
+const variationLabel = (v: VariationCount['variation']) => v ?? 'no variation (errors)';
+const flagId = (f: { projectId: string; flagKey: string }) => `${f.projectId}/${f.flagKey}`;
 
 // Its own chunk (with recharts): loaded when the usage page opens, never on the first page.
 export default function UsagePage() {
@@ -34,12 +44,27 @@ export default function UsagePage() {
               {u.evaluations.byDay.length === 0 ? <Text c="dimmed">No evaluations in this period.</Text>
                 : <BarChart h={240} data={u.evaluations.byDay} dataKey="day" series={[{ name: 'count', label: 'Evaluations', color: 'blue.6' }]} />}
             </Paper>
+            <FlagVariations usage={u} />
             <Paper withBorder p="md">
-              <Title order={4} mb="sm">By flag</Title>
-              {u.evaluations.byFlag.length === 0 ? <Text c="dimmed">No evaluations in this period.</Text> : (
-                <Table><Table.Tbody>
-                  {u.evaluations.byFlag.map((f) => <Table.Tr key={`${f.projectId}/${f.flagKey}`}><Table.Td>{f.projectKey}</Table.Td><Table.Td>{f.flagKey}</Table.Td><Table.Td>{f.count.toLocaleString()}</Table.Td></Table.Tr>)}
-                </Table.Tbody></Table>
+              <Title order={4} mb="sm">By flag and variation</Title>
+              {u.evaluations.byFlagVariation.length === 0 ? <Text c="dimmed">No evaluations in this period.</Text> : (
+                <Table.ScrollContainer minWidth={300}>
+                  <Table data-testid="usage-by-flag">
+                    <Table.Thead><Table.Tr><Table.Th>Project</Table.Th><Table.Th>Flag</Table.Th><Table.Th>Evaluations</Table.Th><Table.Th>Per variation</Table.Th></Table.Tr></Table.Thead>
+                    <Table.Tbody>
+                      {u.evaluations.byFlagVariation.map((f) => (
+                        <Table.Tr key={flagId(f)}>
+                          <Table.Td>{f.projectKey}</Table.Td>
+                          <Table.Td>{f.flagKey}</Table.Td>
+                          <Table.Td>{f.count.toLocaleString()}</Table.Td>
+                          <Table.Td>
+                            <Text size="sm">{f.variations.map((v) => `${variationLabel(v.variation)}: ${v.count.toLocaleString()}`).join(' · ')}</Text>
+                          </Table.Td>
+                        </Table.Tr>
+                      ))}
+                    </Table.Tbody>
+                  </Table>
+                </Table.ScrollContainer>
               )}
             </Paper>
             <Billing />
@@ -47,6 +72,62 @@ export default function UsagePage() {
         )}
       </QueryState>
     </Stack>
+  );
+}
+
+/** One flag's evaluations per day, stacked by the variation served, for a flag chosen among those with usage. */
+function FlagVariations({ usage }: { usage: Usage }) {
+  const flags = usage.evaluations.byFlagVariation;
+  const [chosen, setChosen] = useState<string | null>(null);
+  const flag = flags.find((f) => flagId(f) === chosen) ?? flags[0];
+  const { from, to } = usage.period;
+  const report = useQuery({
+    queryKey: ['usage', 'flag', flag?.projectId, flag?.flagKey, from, to],
+    enabled: flag !== undefined,
+    queryFn: () => call(() => api.GET('/api/v1/projects/{project_id}/flags/{flag_key}/usage', {
+      params: { path: { project_id: flag!.projectId, flag_key: flag!.flagKey }, query: { from, to } },
+    })),
+  });
+  return (
+    <Paper withBorder p="md">
+      <Stack>
+        <Title order={4}>Evaluations per variation</Title>
+        {flag === undefined ? <Text c="dimmed">No flag was evaluated in this period.</Text> : (
+          <>
+            <Select label="Flag" description="Flags evaluated in this period" data={flags.map((f) => ({ value: flagId(f), label: `${f.projectKey} / ${f.flagKey}` }))}
+              value={flagId(flag)} onChange={setChosen} allowDeselect={false} searchable maw={400} />
+            <QueryState query={report}>
+              {(r) => {
+                const series = r.variations.map((v, i) => ({ name: seriesKey(v.variation), label: variationLabel(v.variation), color: v.variation === null ? 'red.8' : palette[i % palette.length]! }));
+                const data = r.byDay.map((d) => ({ day: d.day, ...Object.fromEntries(d.variations.map((v) => [seriesKey(v.variation), v.count])) }));
+                return (
+                  <Stack>
+                    <div role="figure" aria-label={`Evaluations of ${r.flagKey} per day, stacked by variation`} data-testid="flag-variation-chart">
+                      <BarChart h={260} data={data} dataKey="day" type="stacked" series={series} withLegend legendProps={{ verticalAlign: 'bottom' }} />
+                    </div>
+                    <Table.ScrollContainer minWidth={300}>
+                      <Table data-testid="flag-variation-totals">
+                        <Table.Caption>{r.used.toLocaleString()} evaluations of {r.flagKey} from {r.period.from} to {r.period.to}</Table.Caption>
+                        <Table.Thead><Table.Tr><Table.Th>Variation</Table.Th><Table.Th>Evaluations</Table.Th><Table.Th>Share</Table.Th></Table.Tr></Table.Thead>
+                        <Table.Tbody>
+                          {r.variations.map((v) => (
+                            <Table.Tr key={seriesKey(v.variation)}>
+                              <Table.Td>{variationLabel(v.variation)}</Table.Td>
+                              <Table.Td>{v.count.toLocaleString()}</Table.Td>
+                              <Table.Td>{r.used === 0 ? '–' : `${Math.round((v.count / r.used) * 1000) / 10}%`}</Table.Td>
+                            </Table.Tr>
+                          ))}
+                        </Table.Tbody>
+                      </Table>
+                    </Table.ScrollContainer>
+                  </Stack>
+                );
+              }}
+            </QueryState>
+          </>
+        )}
+      </Stack>
+    </Paper>
   );
 }
 

@@ -166,8 +166,9 @@ describe.skipIf(skip)('dashboard end to end (chromium, real server on SQLite)', 
     // A segment, then the other pages load (no error state) and are photographed.
     await page.goto(`${projectUrl}/segments`);
     await page.getByLabel('Segment key').fill('beta');
-    await page.getByLabel('Attribute').fill('plan');
-    await page.getByLabel('Equals').fill('pro');
+    await page.getByRole('button', { name: 'Add condition' }).click();
+    await page.getByLabel('Condition 1 attribute').fill('plan');
+    await page.getByLabel('Condition 1 value', { exact: true }).fill('pro');
     await page.getByRole('button', { name: 'Create segment' }).click();
     await page.getByText('plan EQUALS "pro"').waitFor();
     await shot(page, '10-segments');
@@ -311,6 +312,139 @@ describe.skipIf(skip)('dashboard end to end (chromium, real server on SQLite)', 
     await page.getByRole('button', { name: 'Edit rule 1' }).click();
     await page.getByRole('form', { name: 'Edit rule 1' }).waitFor();
     await shot(page, '25-rule-edit-phone');
+    await context.close();
+  }, 120_000);
+
+  // usage: segments built from several conditions and edited; usage per flag and variation.
+  it('builds a segment from two conditions (the API refuses the second one\'s value beside it), edits it, refuses deleting it while a rule uses it, and shows usage per variation', async () => {
+    const who = `e2e-usage-${Date.now()}@example.com`;
+    const signup = await t.app.inject({ method: 'POST', url: '/api/v1/auth/signup', payload: { email: who, password, name: 'Usage' } });
+    expect(signup.statusCode, signup.body).toBeLessThan(300);
+    const as = { authorization: `Bearer ${signup.json().data.accessToken as string}` };
+    const call = async (method: 'GET' | 'POST' | 'PUT', url: string, payload?: Record<string, unknown>) => {
+      const res = await t.app.inject({ method, url, headers: as, ...(payload ? { payload } : {}) });
+      expect(res.statusCode, `${method} ${url}: ${res.body}`).toBe(200);
+      return res.json() as Record<string, unknown>;
+    };
+    const project = await call('GET', '/api/v1/projects/default') as { id: string };
+    const p = `/api/v1/projects/${project.id}`;
+    await call('POST', `${p}/flags`, { key: 'checkout', type: 'boolean', defaultValue: false });
+    await call('PUT', `${p}/flags/checkout/environments/production`, { enabled: true });
+    await call('POST', `${p}/rules`, { flag: 'checkout', environment: 'production', conditions: [{ attribute: 'plan', operator: 'EQUALS', value: 'pro' }], serve: 'on' });
+    const { key } = await call('POST', `${p}/api-keys`, { name: 'backend', environment: 'production', scope: 'server' }) as { key: string };
+    // What the API says of an invalid pattern in the second condition: the message the form must show beside that row.
+    const refused = await t.app.inject({
+      method: 'POST', url: `${p}/segments`, headers: as,
+      payload: { key: 'probe', name: 'Probe', conditions: [{ attribute: 'plan', operator: 'IN', value: ['pro'] }, { attribute: 'email', operator: 'MATCHES', value: '([a-z' }] },
+    });
+    expect(refused.statusCode).toBe(422);
+    const patternError = (refused.json() as { errors: Record<string, string> }).errors['conditions[1].value']!;
+    expect(patternError).toBeTruthy();
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    await page.goto(`${base}/app/login`);
+    await page.getByLabel('Email').fill(who);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    await page.goto(`${base}/app/projects/${project.id}/segments`);
+    await page.getByText('No segments yet.').waitFor();
+
+    // Two conditions: plan IN [pro, team], then email MATCHES a pattern the engine refuses.
+    const form = page.getByRole('form', { name: 'New segment' });
+    const choose = async (label: string, option: string) => {
+      await form.getByRole('textbox', { name: label, exact: true }).click();
+      await page.getByRole('option', { name: option, exact: true }).click();
+    };
+    await form.getByLabel('Segment key').fill('pro-users');
+    await form.getByLabel('Segment name').fill('Pro users');
+    await form.getByRole('button', { name: 'Add condition' }).click();
+    await form.getByLabel('Condition 1 attribute').fill('plan');
+    await choose('Condition 1 operator', 'IN');
+    const list = form.getByLabel('Condition 1 value');
+    await list.fill('pro');
+    await list.press('Enter');
+    await list.fill('team');
+    await list.press('Enter');
+    await form.getByRole('button', { name: 'Add condition' }).click();
+    await form.getByLabel('Condition 2 attribute').fill('email');
+    await choose('Condition 2 operator', 'MATCHES');
+    const pattern = form.getByLabel('Condition 2 value');
+    await pattern.fill('([a-z');
+    await form.getByRole('button', { name: 'Create segment' }).click();
+    const rows = form.getByTestId('condition-row');
+    await rows.nth(1).getByText(patternError, { exact: true }).waitFor();
+    expect(await pattern.getAttribute('aria-invalid')).toBe('true');
+    expect(await rows.nth(0).getByText(patternError, { exact: true }).count()).toBe(0);
+    expect(await list.getAttribute('aria-invalid')).not.toBe('true');
+    await shot(page, '30-segment-condition-error');
+    await pattern.fill('@example\\.com$');
+    await form.getByRole('button', { name: 'Create segment' }).click();
+    const segment = page.getByTestId('segment').filter({ hasText: 'pro-users' });
+    await segment.getByText('plan IN ["pro","team"] and email MATCHES "@example\\\\.com$"').waitFor();
+    await shot(page, '31-segment-created');
+
+    // Edit it: the name, the second condition, one excluded key.
+    await page.getByRole('button', { name: 'Edit segment pro-users' }).click();
+    const editor = page.getByRole('form', { name: 'Edit segment pro-users' });
+    expect(await editor.getByLabel('Condition 2 value').inputValue()).toBe('@example\\.com$');
+    await editor.getByLabel('Segment name').fill('Pro and team');
+    await editor.getByRole('textbox', { name: 'Condition 2 operator', exact: true }).click();
+    await page.getByRole('option', { name: 'ENDS_WITH', exact: true }).click();
+    await editor.getByLabel('Condition 2 value').fill('@example.com');
+    const excluded = editor.getByLabel('Always excluded (targeting keys)');
+    await excluded.fill('user-9');
+    await excluded.press('Enter');
+    await shot(page, '32-segment-edit');
+    await editor.getByRole('button', { name: 'Save segment' }).click();
+    await page.getByTestId('segment').filter({ hasText: 'Pro and team' }).getByText('email ENDS_WITH "@example.com"').waitFor();
+    expect(await call('GET', `${p}/segments/pro-users`)).toMatchObject({
+      name: 'Pro and team', excluded: ['user-9'], version: 2,
+      conditions: [{ attribute: 'plan', operator: 'IN', value: ['pro', 'team'] }, { attribute: 'email', operator: 'ENDS_WITH', value: '@example.com' }],
+    });
+
+    // A rule uses it: the delete is refused with the API's message naming the rule's flag.
+    await call('POST', `${p}/rules`, { flag: 'checkout', environment: 'production', segments: ['pro-users'], serve: 'on' });
+    await page.getByRole('button', { name: 'Delete segment pro-users' }).click();
+    const confirm = page.getByRole('dialog');
+    await confirm.getByRole('button', { name: 'Delete segment' }).click();
+    await confirm.getByRole('alert').getByText(/is used by 1 rule\(s\).*flag "checkout" in "production"/).waitFor();
+    await shot(page, '33-segment-in-use');
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    expect((await t.app.inject({ method: 'GET', url: `${p}/segments/pro-users`, headers: as })).statusCode).toBe(200);
+
+    // Evaluations with the key: pro is served on (the rule), free off (the default); some flushed, some in memory.
+    const evaluate = async (plan: string, targetingKey: string) => {
+      const res = await fetch(`${base}/api/v1/evaluate`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key },
+        body: JSON.stringify({ flagKey: 'checkout', context: { targetingKey, plan } }),
+      });
+      expect(res.status).toBe(200);
+      return (await res.json() as { variation: string }).variation;
+    };
+    expect([await evaluate('pro', 'u1'), await evaluate('pro', 'u2'), await evaluate('free', 'u3')]).toEqual(['on', 'on', 'off']);
+    await t.app.services.evaluationCounters.flush();
+    expect([await evaluate('pro', 'u4'), await evaluate('free', 'u5')]).toEqual(['on', 'off']);
+
+    await page.goto(`${base}/app/usage`);
+    await page.getByRole('heading', { name: 'Evaluations per variation' }).waitFor();
+    expect(await page.getByRole('textbox', { name: 'Flag', exact: true }).inputValue()).toBe('default / checkout');
+    const totals = page.getByTestId('flag-variation-totals');
+    await totals.getByRole('row', { name: /^on 3 60%$/ }).waitFor();
+    await totals.getByRole('row', { name: /^off 2 40%$/ }).waitFor();
+    await page.getByTestId('flag-variation-chart').locator('.recharts-bar-rectangle').first().waitFor();
+    expect(await page.getByTestId('usage-by-flag').getByRole('row', { name: /checkout/ }).textContent()).toContain('on: 3 · off: 2');
+    await shot(page, '34-usage-variations');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.reload();
+    await totals.getByRole('row', { name: /^on 3 60%$/ }).waitFor();
+    await shot(page, '35-usage-variations-phone');
+    await page.goto(`${base}/app/projects/${project.id}/segments`);
+    await page.getByRole('button', { name: 'Edit segment pro-users' }).click();
+    await page.getByRole('form', { name: 'Edit segment pro-users' }).waitFor();
+    await shot(page, '36-segment-edit-phone');
     await context.close();
   }, 120_000);
 });
