@@ -332,7 +332,11 @@ function RuleForm({ projectId, flag, environment, rule, version, onDone }: {
     queryFn: () => call(() => api.GET('/api/v1/projects/{project_id}/segments', { params: { path: { project_id: projectId } } })),
   });
   const rollout = rule?.serve.rollout;
-  const [conditions, setConditions] = useState<ConditionDraft[]>(() => rule?.conditions.length ? rule.conditions.map(fromCondition) : [blankCondition]);
+  // Segment-membership conditions (IN_SEGMENT, set through the API) have no row in the editor: they
+  // are sent back as they are, after the rows, so the API's `conditions.N` still numbers the rows.
+  const membership = (rule?.conditions ?? []).filter((c) => c.operator === 'IN_SEGMENT' || c.operator === 'NOT_IN_SEGMENT');
+  const editable = (rule?.conditions ?? []).filter((c) => !membership.includes(c));
+  const [conditions, setConditions] = useState<ConditionDraft[]>(() => editable.length ? editable.map(fromCondition) : [blankCondition]);
   const [segmentKeys, setSegmentKeys] = useState<string[]>(rule?.segments ?? []);
   const [mode, setMode] = useState<'variation' | 'rollout'>(rollout ? 'rollout' : 'variation');
   const [variation, setVariation] = useState<string | null>(rule?.serve.variation ?? variations[0] ?? null);
@@ -352,7 +356,7 @@ function RuleForm({ projectId, flag, environment, rule, version, onDone }: {
         ...(rollout?.salt !== undefined ? { salt: rollout.salt } : {}),
       },
     };
-  const changes = { description: description || null, conditions: toConditions(conditions), segments: segmentKeys, serve };
+  const changes = { description: description || null, conditions: [...toConditions(conditions), ...membership], segments: segmentKeys, serve };
   const body = { flag: flag.key, environment, ...changes };
   const save = useMutation({
     mutationFn: () => rule
@@ -388,6 +392,7 @@ function RuleForm({ projectId, flag, environment, rule, version, onDone }: {
       <Title order={5}>{title}</Title>
       <TextInput label="Rule description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} error={errors.description} />
       <ConditionRows value={conditions} onChange={(v) => { setConditions(v); setLocalErrors({}); }} errors={conditionErrors} />
+      {membership.length > 0 && <Text size="sm" c="dimmed">Kept as they are: {membership.map(describeCondition).join(' and ')}</Text>}
       {errors.conditions && <Text size="sm" c="red">{errors.conditions}</Text>}
       <MultiSelect label="In segments" data={[...new Set([...(segments.data ?? []).map((s) => s.key), ...segmentKeys])]} value={segmentKeys} onChange={setSegmentKeys} error={segmentError} />
       <SegmentedControl aria-label="Serve" value={mode} onChange={(v) => setMode(v as 'variation' | 'rollout')} data={[{ value: 'variation', label: 'A variation' }, { value: 'rollout', label: 'A rollout' }]} />
