@@ -154,9 +154,8 @@ describe.skipIf(skip)('dashboard end to end (chromium, real server on SQLite)', 
     await page.getByText('Before').first().waitFor();
     await shot(page, '08-audit');
 
-    // The playground evaluates every flag for a context with the key.
+    // The playground evaluates every flag for a context with the person's own sign-in.
     await page.goto(`${projectUrl}/playground`);
-    await page.getByLabel('Server API key of the environment').fill(key);
     await page.getByRole('button', { name: 'Evaluate every flag' }).click();
     const row = page.getByRole('row', { name: /new-checkout/ });
     await row.waitFor();
@@ -446,5 +445,64 @@ describe.skipIf(skip)('dashboard end to end (chromium, real server on SQLite)', 
     await page.getByRole('form', { name: 'Edit segment pro-users' }).waitFor();
     await shot(page, '36-segment-edit-phone');
     await context.close();
+  }, 120_000);
+
+  // playground: the explanation of one flag, with the person's own sign-in.
+  it('playground: runs a context that matches the second of two rules and explains why the first did not match', async () => {
+    const who = `e2e-playground-${Date.now()}@example.com`;
+    const signup = await t.app.inject({ method: 'POST', url: '/api/v1/auth/signup', payload: { email: who, password, name: 'Player' } });
+    const as = { authorization: `Bearer ${signup.json().data.accessToken as string}` };
+    const setup = async (method: 'POST' | 'PUT', url: string, payload: Record<string, unknown>) => {
+      const res = await t.app.inject({ method, url: `/api/v1/projects/default${url}`, headers: as, payload });
+      expect(res.statusCode, res.body).toBeLessThan(300);
+    };
+    await setup('POST', '/flags', { key: 'pricing', type: 'string', defaultVariation: 'plain', variations: [{ key: 'plain', value: 'plain' }, { key: 'blue', value: 'blue' }, { key: 'green', value: 'green' }] });
+    await setup('PUT', '/flags/pricing/environments/production', { enabled: true });
+    await setup('POST', '/rules', { flag: 'pricing', environment: 'production', description: 'Enterprise', conditions: [{ attribute: 'plan', operator: 'EQUALS', value: 'enterprise' }], serve: 'blue' });
+    await setup('POST', '/rules', { flag: 'pricing', environment: 'production', description: 'Dutch', conditions: [{ attribute: 'country', operator: 'EQUALS', value: 'NL' }], serve: 'green' });
+    const project = (await t.app.inject({ method: 'GET', url: '/api/v1/projects/default', headers: as })).json() as { id: string };
+
+    for (const width of [1280, 390]) {
+      const context = await browser.newContext({ viewport: { width, height: 900 } });
+      const page = await context.newPage();
+      page.setDefaultTimeout(10_000);
+      await page.goto(`${base}/app/login`);
+      await page.getByLabel('Email').fill(who);
+      await page.getByLabel('Password').fill(password);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByRole('heading', { name: 'Projects' }).waitFor();
+      await page.goto(`${base}/app/projects/${project.id}/playground`);
+      // Not JSON: said beside the context, nothing sent.
+      await page.getByLabel('Context').fill('{"plan": ');
+      await page.getByRole('button', { name: 'Evaluate every flag' }).click();
+      await page.getByText('Not valid JSON').waitFor();
+      // The API's field error lands beside the context too.
+      await page.getByLabel('Context').fill('{"targetingKey": 7}');
+      await page.getByRole('button', { name: 'Evaluate every flag' }).click();
+      await page.getByText(/^targetingKey: /).waitFor();
+      await page.getByLabel('Context').fill('{"targetingKey": "user-9", "plan": "free", "country": "NL"}');
+      await page.getByRole('button', { name: 'Evaluate every flag' }).click();
+      const row = page.getByRole('row', { name: /pricing/ });
+      await row.waitFor();
+      expect(await row.textContent()).toContain('green');
+      // Keyboard: focus the row's button and press Enter.
+      await row.getByRole('button', { name: 'Explain pricing' }).focus();
+      await page.keyboard.press('Enter');
+      const panel = page.getByRole('region', { name: 'Explanation of pricing' });
+      await panel.waitFor();
+      const first = panel.getByRole('group', { name: 'Rule 1: not matched' });
+      await first.waitFor();
+      expect(await first.textContent()).toContain('Enterprise');
+      const failing = first.locator('[data-held="false"]');
+      expect(await failing.textContent()).toContain('plan EQUALS "enterprise"');
+      expect(await failing.textContent()).toContain('did not hold');
+      expect(await panel.getByRole('group', { name: 'Rule 2: matched' }).textContent()).toContain('country EQUALS "NL"');
+      await shot(page, width === 1280 ? '26-playground-explained' : '27-playground-explained-phone');
+      if (width === 390) {
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        expect(overflow, 'the playground scrolls sideways at 390 px').toBeLessThanOrEqual(0);
+      }
+      await context.close();
+    }
   }, 120_000);
 });
