@@ -8,6 +8,7 @@ import { AuthProvider, RequireAuth } from './auth.js';
 import { Shell } from './Shell.js';
 import { AcceptInvitationPage, ForgotPasswordPage, LoginPage, ResetPasswordPage, SignupPage } from './pages/Auth.js';
 import { ProjectsPage } from './pages/Projects.js';
+import { cssVariablesResolver, theme } from './theme.js';
 
 // Pages past the first one load on demand: the first page's bundle stays small.
 const FlagsPage = lazy(() => import('./pages/Flags.js'));
@@ -29,7 +30,7 @@ const loading = <Center h={200}><Loader aria-label="Loading" /></Center>;
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <MantineProvider defaultColorScheme="light">
+    <MantineProvider defaultColorScheme="light" theme={theme} cssVariablesResolver={cssVariablesResolver}>
       <QueryClientProvider client={queryClient}>
         <BrowserRouter basename="/app">
           <AuthProvider>

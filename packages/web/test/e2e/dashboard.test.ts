@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
@@ -313,6 +314,54 @@ describe.skipIf(skip)('dashboard end to end (chromium, real server on SQLite)', 
     await shot(page, '25-rule-edit-phone');
     await context.close();
   }, 120_000);
+
+  it('passes axe (WCAG 2.1 A and AA: contrast, names, labels) on every page at 1280 px and 390 px, without sideways scrolling on the phone', async () => {
+    const who = `a11y-${Date.now()}@example.com`;
+    const signup = await t.app.inject({ method: 'POST', url: '/api/v1/auth/signup', payload: { email: who, password, name: 'A11y' } });
+    const as = { authorization: `Bearer ${signup.json().data.accessToken as string}` };
+    await t.app.inject({ method: 'POST', url: '/api/v1/projects/default/flags', headers: as, payload: { key: 'checkout', type: 'boolean', defaultValue: false, tags: ['web'] } });
+    await t.app.inject({ method: 'POST', url: '/api/v1/projects/default/rules', headers: as, payload: { flag: 'checkout', environment: 'production', conditions: [{ attribute: 'plan', operator: 'EQUALS', value: 'pro' }], serve: 'on' } });
+    await t.app.inject({ method: 'POST', url: '/api/v1/projects/default/segments', headers: as, payload: { key: 'beta', name: 'Beta', conditions: [{ attribute: 'plan', operator: 'IN', value: ['pro', 'team'] }] } });
+    const project = (await t.app.inject({ method: 'GET', url: '/api/v1/projects/default', headers: as })).json() as { id: string };
+    const pages = ['', 'flags/checkout', 'segments', 'api-keys', 'audit', 'settings', 'playground'].map((p) => `projects/${project.id}${p ? `/${p}` : ''}`)
+      .concat(['organisation', 'usage', 'notifications']);
+    const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+    type Violation = { id: string; nodes: Array<{ target: string[] }> };
+    const audit = async (page: Page) => {
+      await page.addScriptTag({ content: axeSource });
+      return page.evaluate(async () => {
+        const axe = (window as unknown as { axe: { run: (o: unknown) => Promise<{ violations: Violation[] }> } }).axe;
+        const r = await axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+        return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | ')}`);
+      });
+    };
+    for (const width of [1280, 390]) {
+      const context = await browser.newContext({ viewport: { width, height: 900 } });
+      const page = await context.newPage();
+      page.setDefaultTimeout(10_000);
+      await page.goto(`${base}/app/login`);
+      await page.getByLabel('Email').waitFor();
+      expect(await audit(page), `${width} px login`).toEqual([]);
+      await page.getByLabel('Email').fill(who);
+      await page.getByLabel('Password').fill(password);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByRole('heading', { name: 'Projects' }).waitFor();
+      for (const path of ['', ...pages]) {
+        if (path) await page.goto(`${base}/app/${path}`);
+        await page.locator('main h2, main h1').first().waitFor().catch(async (e: Error) => {
+          await shot(page, `a11y-failed-${width}`);
+          throw new Error(`/app/${path} at ${width} px shows no heading: ${e.message}`);
+        });
+        await expect.poll(() => page.getByLabel('Loading').count()).toBe(0);
+        expect(await audit(page), `${width} px /app/${path}`).toEqual([]);
+        if (width === 390) {
+          const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+          expect(overflow, `/app/${path} scrolls sideways at 390 px`).toBeLessThanOrEqual(0);
+        }
+      }
+      await context.close();
+    }
+  }, 180_000);
 
   // usage: segments built from several conditions and edited; usage per flag and variation.
   it('builds a segment from two conditions (the API refuses the second one\'s value beside it), edits it, refuses deleting it while a rule uses it, and shows usage per variation', async () => {
