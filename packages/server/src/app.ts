@@ -83,7 +83,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const database = options.database ?? openDatabase(config.database);
   await migrateToLatest(database.db);
 
+  // Evaluate's requests (the Fastify route's and the lane's) share one `warn`-level child logger.
   let hotPathLogger: FastifyBaseLogger | undefined;
+  const hotPathLog = (logger: FastifyBaseLogger) => (hotPathLogger ??= logger.child({ route: evaluatePath }, { level: 'warn' }));
   // Set once every service and hook exists (the end of this function); until then Fastify answers.
   let evaluateLane: EvaluateLane | null = null;
   // IntelliToggle's legacy aliases (`/api/…`, `/auth/…`, `/oauth/…`) are rewritten to their
@@ -121,7 +123,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // more than the evaluation. Its requests share one child at `warn` (no access lines; warnings
     // and errors still logged, without a request id).
     childLoggerFactory: (logger, bindings, opts, rawReq) => {
-      if (rawReq.url === evaluatePath) return (hotPathLogger ??= logger.child({ route: evaluatePath }, { level: 'warn' }));
+      if (rawReq.url === evaluatePath) return hotPathLog(logger);
       return logger.child(bindings, opts);
     },
     ajv: { customOptions: ajvCustomOptions },
@@ -215,8 +217,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(ofrepPlugin, { prefix: ofrepPrefix });
 
   const { evaluation, apiKeyMap, metrics, readiness } = app.services;
-  hotPathLogger ??= app.log.child({ route: evaluatePath }, { level: 'warn' });
-  const lane = createEvaluateLane({ evaluation, apiKeys: apiKeyMap, countRateLimit, metrics, readiness, log: hotPathLogger, bodyLimit });
+  const lane = createEvaluateLane({ evaluation, apiKeys: apiKeyMap, countRateLimit, metrics, readiness, log: hotPathLog(app.log), bodyLimit });
   app.decorate('evaluateLane', lane);
   evaluateLane = lane;
   return app;

@@ -293,7 +293,7 @@ export function createServices(config: Config, database: DatabaseHandle): Servic
   });
   for (const service of [flags, environments, invitations, apiKeys]) service.useEntitlements(entitlements);
   const billing = new BillingService(db, access, new KyselyBillingStore(), entitlements, audit, config.billing.stripe, config.billing.defaultPlan);
-  const usage = new UsageService(db, access, new KyselyUsageStore(), evaluationCounters, planCatalog(config.billing.plans, (stored) => entitlements.effectivePlanId(stored)), projectAccess);
+  const usage = new UsageService(db, access, new KyselyUsageStore(), evaluationCounters, planCatalog(config.billing.plans, (stored) => entitlements.effectivePlanId(stored)), projectAccess, flagStore, environments);
   const exportStore = new KyselyExportStore();
   const exports = new ExportService(db, database.dialect, access, projectAccess, exportStore, audit);
   const imports = new ImportService(db, access, exportStore, audit, changes);

@@ -1,7 +1,24 @@
-import { Alert, Center, Loader, Text } from '@mantine/core';
+import { Alert, Button, Center, Group, Loader, Modal, Stack, Text } from '@mantine/core';
 import type { UseQueryResult } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { ApiError } from './api.js';
+
+/** A delete confirmation, the same everywhere: what goes (and the API's refusal, as children), Cancel, the red button. */
+export function ConfirmDelete({ opened, title, onCancel, onConfirm, pending, label = 'Delete', children }: {
+  opened: boolean; title: string; onCancel: () => void; onConfirm: () => void; pending: boolean; label?: string; children: ReactNode;
+}) {
+  return (
+    <Modal opened={opened} onClose={onCancel} title={title}>
+      <Stack>
+        {children}
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onCancel}>Cancel</Button>
+          <Button color="red" loading={pending} onClick={onConfirm}>{label}</Button>
+        </Group>
+      </Stack>
+    </Modal>
+  );
+}
 
 /** Loading, error and empty states of one query, the same everywhere. */
 export function QueryState<T>({ query, empty, isEmpty, children }: {

@@ -133,18 +133,21 @@ export class EvaluationService {
    * result (`FLAG_NOT_FOUND`, …) in its place.
    */
   evaluateFlags(actor: Actor | null, flagKeys: readonly string[] | undefined, context: Record<string, unknown> | undefined): FlagEvaluation[] {
-    const { environment } = this.target(actor, 'evaluate');
+    return this.many(this.target(actor, 'evaluate').environment, flagKeys, context, true);
+  }
+
+  private many(environment: EnvironmentSnapshot, flagKeys: readonly string[] | undefined, context: Record<string, unknown> | undefined, counted: boolean): FlagEvaluation[] {
     this.checkContext(context);
     if (flagKeys !== undefined && flagKeys.length > MAX_BULK_FLAGS) {
       throw new ValidationError(`At most ${MAX_BULK_FLAGS} flags per request`, { flagKeys: `must name at most ${MAX_BULK_FLAGS} flags` });
     }
     if (flagKeys === undefined) {
       const out: FlagEvaluation[] = [];
-      for (const r of evaluateAll(environment.snapshot, context)) out.push(this.view(environment, r));
+      for (const r of evaluateAll(environment.snapshot, context)) out.push(this.view(environment, r, counted));
       for (const [key, why] of environment.invalidFlags) out.push(invalidResult(key, why));
       return out;
     }
-    return flagKeys.map((k) => this.one(environment, k, context));
+    return flagKeys.map((k) => this.one(environment, k, context, counted));
   }
 
   /**
@@ -157,10 +160,10 @@ export class EvaluationService {
     return this.one(environment, flagKey, context);
   }
 
-  private one(environment: EnvironmentSnapshot, flagKey: string, context: Record<string, unknown> | undefined): FlagEvaluation {
+  private one(environment: EnvironmentSnapshot, flagKey: string, context: Record<string, unknown> | undefined, counted = true): FlagEvaluation {
     const why = environment.invalidFlags.size > 0 ? environment.invalidFlags.get(flagKey) : undefined;
     if (why !== undefined) return invalidResult(flagKey, why);
-    return this.view(environment, evaluate(environment.snapshot, flagKey, context));
+    return this.view(environment, evaluate(environment.snapshot, flagKey, context), counted);
   }
 
   /**
@@ -169,50 +172,27 @@ export class EvaluationService {
    * are people trying contexts, not traffic, so they stay out of usage and plan quotas.
    */
   evaluateUncounted(environment: EnvironmentSnapshot, flagKeys: readonly string[] | undefined, context: Record<string, unknown> | undefined): FlagEvaluation[] {
-    this.checkContext(context);
-    if (flagKeys !== undefined && flagKeys.length > MAX_BULK_FLAGS) {
-      throw new ValidationError(`At most ${MAX_BULK_FLAGS} flags per request`, { flagKeys: `must name at most ${MAX_BULK_FLAGS} flags` });
-    }
-    const flags = environment.snapshot.flagMap;
-    const present = (r: EvaluationResult): FlagEvaluation => presentResult(r, flags.get(r.flagKey)?.enabled === true);
-    if (flagKeys === undefined) {
-      const out = evaluateAll(environment.snapshot, context).map(present);
-      for (const [key, why] of environment.invalidFlags) out.push(invalidResult(key, why));
-      return out;
-    }
-    return flagKeys.map((k) => {
-      const why = environment.invalidFlags.size > 0 ? environment.invalidFlags.get(k) : undefined;
-      return why !== undefined ? invalidResult(k, why) : present(evaluate(environment.snapshot, k, context));
-    });
+    return this.many(environment, flagKeys, context, false);
   }
 
-  private view(environment: EnvironmentSnapshot, r: EvaluationResult): FlagEvaluation {
+  private view(environment: EnvironmentSnapshot, r: EvaluationResult, counted = true): FlagEvaluation {
     const flag = environment.snapshot.flagMap.get(r.flagKey);
-    if (flag !== undefined) this.counters.record(environment, r.flagKey, r.variant ?? '');
-    return presentResult(r, flag !== undefined && flag.enabled);
+    if (counted && flag !== undefined) this.counters.record(environment, r.flagKey, r.variant ?? '');
+    const out: FlagEvaluation = {
+      flagKey: r.flagKey,
+      value: r.value === undefined ? null : r.value,
+      variation: r.variant ?? null,
+      reason: r.reason,
+      kind: r.kind,
+      enabled: flag !== undefined && flag.enabled,
+    };
+    if (r.ruleId !== undefined) out.ruleId = r.ruleId;
+    if (r.errorCode !== undefined) {
+      out.errorCode = r.errorCode;
+      out.errorMessage = r.errorMessage;
+    }
+    return out;
   }
-}
-
-/**
- * How every surface renders an engine result (counting is the caller's business).
- * @param r - the engine's result
- * @param enabled - whether the flag is on in the snapshot's environment
- */
-export function presentResult(r: EvaluationResult, enabled: boolean): FlagEvaluation {
-  const out: FlagEvaluation = {
-    flagKey: r.flagKey,
-    value: r.value === undefined ? null : r.value,
-    variation: r.variant ?? null,
-    reason: r.reason,
-    kind: r.kind,
-    enabled,
-  };
-  if (r.ruleId !== undefined) out.ruleId = r.ruleId;
-  if (r.errorCode !== undefined) {
-    out.errorCode = r.errorCode;
-    out.errorMessage = r.errorMessage;
-  }
-  return out;
 }
 
 /** The result for a flag whose stored configuration the engine refused. */

@@ -7,7 +7,7 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
 import { api, call, type Flag, type FlagEnvironment, type Rule } from '../api.js';
 import { useLiveProject } from '../live.js';
-import { FormError, QueryState, fieldErrors } from '../ui.js';
+import { ConfirmDelete, FormError, QueryState, fieldErrors } from '../ui.js';
 import { ConditionRows, blankCondition, checkConditions, conditionErrorsByRow, describeCondition, fromCondition, toConditions, type ConditionDraft } from '../conditions.js';
 import { Variations } from './FlagVariations.js';
 import { useEnvironments } from './Flags.js';
@@ -85,16 +85,10 @@ function FlagHeader({ projectId, flag }: { projectId: string; flag: Flag }) {
       </Group>
       <FormError error={archive.error} />
       <Modal opened={editing} onClose={() => setEditing(false)} title="Edit flag"><EditFlag projectId={projectId} flag={flag} onDone={() => setEditing(false)} /></Modal>
-      <Modal opened={confirm} onClose={() => setConfirm(false)} title="Delete flag?">
-        <Stack>
-          <Text>Delete <b>{flag.key}</b> in every environment? SDKs asking for it get their default.</Text>
-          <FormError error={remove.error} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setConfirm(false)}>Cancel</Button>
-            <Button color="red" loading={remove.isPending} onClick={() => remove.mutate()}>Delete</Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <ConfirmDelete opened={confirm} title="Delete flag?" onCancel={() => setConfirm(false)} onConfirm={() => remove.mutate()} pending={remove.isPending}>
+        <Text>Delete <b>{flag.key}</b> in every environment? SDKs asking for it get their default.</Text>
+        <FormError error={remove.error} />
+      </ConfirmDelete>
     </Group>
   );
 }

@@ -2,7 +2,7 @@ import { Button, Code, Group, Modal, NumberInput, Stack, Table, Text, TextInput,
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { api, call, type Flag } from '../api.js';
-import { FormError, fieldErrors } from '../ui.js';
+import { ConfirmDelete, FormError, fieldErrors } from '../ui.js';
 
 type Variation = Flag['variations'][number];
 
@@ -72,16 +72,10 @@ export function Variations({ projectId, flag }: { projectId: string; flag: Flag 
       <Modal opened={editing !== null} onClose={() => setEditing(null)} title={editing === 'new' ? 'Add a variation' : `Edit variation ${editing?.key ?? ''}`}>
         {editing !== null && <VariationForm projectId={projectId} flag={flag} variation={editing === 'new' ? null : editing} onDone={() => setEditing(null)} />}
       </Modal>
-      <Modal opened={deleting !== null} onClose={() => setDeleting(null)} title="Delete variation?">
-        <Stack>
-          <Text>Delete <b>{deleting?.key}</b>? The API refuses while a rule, target, prerequisite or default still serves it.</Text>
-          <FormError error={remove.error} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setDeleting(null)}>Cancel</Button>
-            <Button color="red" loading={remove.isPending} onClick={() => deleting && remove.mutate(deleting)}>Delete variation</Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <ConfirmDelete opened={deleting !== null} title="Delete variation?" label="Delete variation" onCancel={() => setDeleting(null)} onConfirm={() => deleting && remove.mutate(deleting)} pending={remove.isPending}>
+        <Text>Delete <b>{deleting?.key}</b>? The API refuses while a rule, target, prerequisite or default still serves it.</Text>
+        <FormError error={remove.error} />
+      </ConfirmDelete>
     </Stack>
   );
 }

@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import type { paths } from '@switchyard/contracts';
 import { api, call, type Ok } from '../api.js';
-import { FormError, QueryState, fieldErrors } from '../ui.js';
+import { ConfirmDelete, FormError, QueryState, fieldErrors } from '../ui.js';
 
 export default function OrganisationPage() {
   return (
@@ -186,16 +186,10 @@ function Roles() {
       <Modal opened={editing !== null} onClose={() => setEditing(null)} title={editing === 'new' ? 'New custom role' : `Edit role ${editing?.key ?? ''}`} size="lg">
         {editing !== null && <RoleForm role={editing === 'new' ? null : editing} onDone={() => setEditing(null)} />}
       </Modal>
-      <Modal opened={deleting !== null} onClose={() => setDeleting(null)} title="Delete role?">
-        <Stack>
-          <Text>Delete the role <b>{deleting?.name}</b>? The API refuses while a member or a pending invitation holds it.</Text>
-          <FormError error={remove.error} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setDeleting(null)}>Cancel</Button>
-            <Button color="red" loading={remove.isPending} onClick={() => deleting && remove.mutate(deleting)}>Delete role</Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <ConfirmDelete opened={deleting !== null} title="Delete role?" label="Delete role" onCancel={() => setDeleting(null)} onConfirm={() => deleting && remove.mutate(deleting)} pending={remove.isPending}>
+        <Text>Delete the role <b>{deleting?.name}</b>? The API refuses while a member or a pending invitation holds it.</Text>
+        <FormError error={remove.error} />
+      </ConfirmDelete>
     </Stack>
   );
 }

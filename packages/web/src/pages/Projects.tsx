@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
 import { api, call, type Project } from '../api.js';
-import { FormError, QueryState, fieldErrors } from '../ui.js';
+import { ConfirmDelete, FormError, QueryState, fieldErrors } from '../ui.js';
 
 export function ProjectsPage() {
   const projects = useQuery({ queryKey: ['projects'], queryFn: () => call(() => api.GET('/api/v1/projects')) });
@@ -66,15 +66,9 @@ function DeleteProject({ project, onClose }: { project: Project | null; onClose:
     onSuccess: () => { void queryClient.invalidateQueries({ queryKey: ['projects'] }); onClose(); },
   });
   return (
-    <Modal opened={project !== null} onClose={onClose} title="Delete project?">
-      <Stack>
-        <Text>This deletes <b>{project?.name}</b> with its flags, environments and API keys.</Text>
-        <FormError error={remove.error} />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>Cancel</Button>
-          <Button color="red" loading={remove.isPending} onClick={() => project && remove.mutate(project.id)}>Delete</Button>
-        </Group>
-      </Stack>
-    </Modal>
+    <ConfirmDelete opened={project !== null} title="Delete project?" onCancel={onClose} onConfirm={() => project && remove.mutate(project.id)} pending={remove.isPending}>
+      <Text>This deletes <b>{project?.name}</b> with its flags, environments and API keys.</Text>
+      <FormError error={remove.error} />
+    </ConfirmDelete>
   );
 }

@@ -1,10 +1,10 @@
-import { Alert, Button, Group, List, Modal, Paper, SimpleGrid, Stack, TagsInput, Text, TextInput, Textarea, Title } from '@mantine/core';
+import { Alert, Button, Group, List, Paper, SimpleGrid, Stack, TagsInput, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { ApiError, api, call, type Ok } from '../api.js';
 import { ConditionRows, checkConditions, conditionErrorsByRow, describeCondition, fromCondition, toConditions, type ConditionDraft } from '../conditions.js';
-import { FormError, QueryState, fieldErrors } from '../ui.js';
+import { ConfirmDelete, FormError, QueryState, fieldErrors } from '../ui.js';
 
 type Segment = Ok<'/api/v1/projects/{project_id}/segments/{segment}', 'get'>;
 
@@ -79,16 +79,10 @@ function SegmentRow({ projectId, segment: s, onEdit }: { projectId: string; segm
           <Button size="xs" variant="subtle" color="red" onClick={() => { remove.reset(); setConfirming(true); }} aria-label={`Delete segment ${s.key}`}>Delete</Button>
         </Group>
       </Group>
-      <Modal opened={confirming} onClose={() => setConfirming(false)} title={`Delete segment ${s.key}?`}>
-        <Stack>
-          <Text size="sm">Rules cannot use it afterwards. A segment that a rule still uses is not deleted.</Text>
-          <InUseError error={remove.error} projectId={projectId} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setConfirming(false)}>Cancel</Button>
-            <Button color="red" loading={remove.isPending} onClick={() => remove.mutate()}>Delete segment</Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <ConfirmDelete opened={confirming} title={`Delete segment ${s.key}?`} label="Delete segment" onCancel={() => setConfirming(false)} onConfirm={() => remove.mutate()} pending={remove.isPending}>
+        <Text size="sm">Rules cannot use it afterwards. A segment that a rule still uses is not deleted.</Text>
+        <InUseError error={remove.error} projectId={projectId} />
+      </ConfirmDelete>
     </Paper>
   );
 }

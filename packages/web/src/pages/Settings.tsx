@@ -1,9 +1,9 @@
-import { ActionIcon, Button, ColorInput, FileButton, Group, Modal, Paper, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { ActionIcon, Button, ColorInput, FileButton, Group, Paper, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useParams } from 'react-router-dom';
 import { api, call, type Environment, type Project } from '../api.js';
-import { FormError, QueryState, fieldErrors } from '../ui.js';
+import { ConfirmDelete, FormError, QueryState, fieldErrors } from '../ui.js';
 import { useEnvironments } from './Flags.js';
 
 export default function SettingsPage() {
@@ -89,16 +89,10 @@ function Environments({ projectId, environments }: { projectId: string; environm
           <FormError error={create.error} />
         </form>
       </Stack>
-      <Modal opened={deleting !== null} onClose={() => setDeleting(null)} title="Delete environment?">
-        <Stack>
-          <Text>Delete <b>{deleting?.name}</b> with its targeting and API keys?</Text>
-          <FormError error={remove.error} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setDeleting(null)}>Cancel</Button>
-            <Button color="red" loading={remove.isPending} onClick={() => deleting && remove.mutate(deleting)}>Delete</Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <ConfirmDelete opened={deleting !== null} title="Delete environment?" onCancel={() => setDeleting(null)} onConfirm={() => deleting && remove.mutate(deleting)} pending={remove.isPending}>
+        <Text>Delete <b>{deleting?.name}</b> with its targeting and API keys?</Text>
+        <FormError error={remove.error} />
+      </ConfirmDelete>
     </Paper>
   );
 }

@@ -38,6 +38,19 @@ describe.skipIf(skip)('dashboard end to end (chromium, real server on SQLite)', 
   const email = `e2e-${Date.now()}@example.com`;
   const password = 'correct horse battery';
 
+  /** A page in a new browser context of that size, signed in as `who` through the login form. */
+  const signedIn = async (who: string, viewport: { width: number; height: number }) => {
+    const context = await browser.newContext({ viewport });
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    await page.goto(`${base}/app/login`);
+    await page.getByLabel('Email').fill(who);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    return { context, page };
+  };
+
   const evaluate = async (key: string) => {
     const res = await fetch(`${base}/api/v1/evaluate`, {
       method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key },
@@ -118,14 +131,7 @@ describe.skipIf(skip)('dashboard end to end (chromium, real server on SQLite)', 
     expect(before).toMatchObject({ value: false, reason: 'DISABLED' });
 
     // A second person's browser watches the list.
-    const b = await browser.newContext({ viewport: { width: 390, height: 844 } });
-    const watcher = await b.newPage();
-    watcher.setDefaultTimeout(10_000);
-    await watcher.goto(`${base}/app/login`);
-    await watcher.getByLabel('Email').fill(email);
-    await watcher.getByLabel('Password').fill(password);
-    await watcher.getByRole('button', { name: 'Log in' }).click();
-    await watcher.getByRole('heading', { name: 'Projects' }).waitFor();
+    const { context: b, page: watcher } = await signedIn(email, { width: 390, height: 844 });
     await watcher.goto(projectUrl);
     const watched = watcher.getByRole('switch', { name: 'new-checkout in Production' });
     await watched.waitFor();
@@ -224,14 +230,7 @@ describe.skipIf(skip)('dashboard end to end (chromium, real server on SQLite)', 
     expect(await banner('pro')).toMatchObject({ value: 'blue', reason: 'SPLIT' });
     expect((await banner('enterprise')).value).toBe('plain');
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    await page.goto(`${base}/app/login`);
-    await page.getByLabel('Email').fill(who);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    const { context, page } = await signedIn(who, { width: 1280, height: 900 });
     await page.goto(`${base}/app/projects/${String(project.id)}/flags/banner`);
 
     // The rule's editor opens prefilled; the value and the weights change; the total is shown.
@@ -389,14 +388,7 @@ describe.skipIf(skip)('dashboard end to end (chromium, real server on SQLite)', 
     const patternError = (refused.json() as { errors: Record<string, string> }).errors['conditions[1].value']!;
     expect(patternError).toBeTruthy();
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    await page.goto(`${base}/app/login`);
-    await page.getByLabel('Email').fill(who);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    const { context, page } = await signedIn(who, { width: 1280, height: 900 });
     await page.goto(`${base}/app/projects/${project.id}/segments`);
     await page.getByText('No segments yet.').waitFor();
 
@@ -512,14 +504,7 @@ describe.skipIf(skip)('dashboard end to end (chromium, real server on SQLite)', 
     const project = (await t.app.inject({ method: 'GET', url: '/api/v1/projects/default', headers: as })).json() as { id: string };
 
     for (const width of [1280, 390]) {
-      const context = await browser.newContext({ viewport: { width, height: 900 } });
-      const page = await context.newPage();
-      page.setDefaultTimeout(10_000);
-      await page.goto(`${base}/app/login`);
-      await page.getByLabel('Email').fill(who);
-      await page.getByLabel('Password').fill(password);
-      await page.getByRole('button', { name: 'Log in' }).click();
-      await page.getByRole('heading', { name: 'Projects' }).waitFor();
+      const { context, page } = await signedIn(who, { width, height: 900 });
       await page.goto(`${base}/app/projects/${project.id}/playground`);
       // Not JSON: said beside the context, nothing sent.
       await page.getByLabel('Context').fill('{"plan": ');

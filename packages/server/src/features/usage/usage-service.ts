@@ -4,6 +4,8 @@ import type { Actor } from '../../domain/actor.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import type { EvaluationCounters } from '../../evaluation/evaluation-counters.js';
 import type { AccessService } from '../access/access-service.js';
+import type { FlagStore } from '../flags/flag-store.js';
+import type { EnvironmentService } from '../projects/environment-service.js';
 import type { ProjectAccessService, ProjectRef } from '../projects/project-access.js';
 import type { PlanCatalog } from './plan-limits.js';
 import type { UsageStore } from './usage-store.js';
@@ -143,6 +145,8 @@ export class UsageService {
     private readonly counters: EvaluationCounters,
     private readonly plans: PlanCatalog,
     private readonly projectAccess: ProjectAccessService,
+    private readonly flags: FlagStore,
+    private readonly environments: EnvironmentService,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -154,16 +158,15 @@ export class UsageService {
   async flagReport(actor: Actor, projectRef: ProjectRef, flagKey: string, query: FlagUsageQuery = {}): Promise<FlagUsageReport> {
     const { project } = await this.projectAccess.require(actor, projectRef, 'usage:read');
     const { from, to } = periodOf(query, this.now());
-    const flag = await this.store.flagVariations(this.db, project.id, flagKey);
-    if (flag === null) throw new NotFoundError('Flag');
+    const found = await this.flags.findByKey(this.db, project.id, flagKey);
+    if (found === null) throw new NotFoundError('Flag');
+    const flag = (await this.flags.listVariations(this.db, found.id)).map((v) => v.key);
     const labels = (await this.store.environments(this.db, project.organizationId)).filter((e) => e.projectId === project.id);
     let environment: FlagUsageReport['environment'] = null;
     if (query.environment !== undefined) {
-      const ref = query.environment;
-      const id = /^(env_)?\d{1,16}$/.test(ref) ? Number(ref.replace(/^env_/, '')) : null;
-      const found = labels.find((e) => e.environmentKey === ref) ?? labels.find((e) => e.environmentId === id);
+      const found = await this.environments.find(this.db, project.id, query.environment);
       if (!found) throw new NotFoundError('Environment');
-      environment = { environmentId: found.environmentId, environmentKey: found.environmentKey };
+      environment = { environmentId: found.id, environmentKey: found.key };
     }
     const rows = await this.counters.read({
       organizationId: project.organizationId,

@@ -27,8 +27,6 @@ export interface UsageStore {
   planOf(db: Db, organizationId: number): Promise<string | null>;
   /** Every environment of the organisation with its project. */
   environments(db: Db, organizationId: number): Promise<EnvironmentLabel[]>;
-  /** The variation keys of the project's flag `flagKey`, in the flag's order; null when the project has no such flag. */
-  flagVariations(db: Db, projectId: number, flagKey: string): Promise<string[] | null>;
 }
 
 const n = (v: number | string | bigint | null | undefined) => Number(v ?? 0);
@@ -68,12 +66,5 @@ export class KyselyUsageStore implements UsageStore {
       .select(['environments.id as environmentId', 'environments.key as environmentKey', 'projects.id as projectId', 'projects.key as projectKey'])
       .execute();
     return rows;
-  }
-
-  async flagVariations(db: Db, projectId: number, flagKey: string): Promise<string[] | null> {
-    const flag = await db.selectFrom('flags').select('id').where('project_id', '=', projectId).where('key', '=', flagKey).executeTakeFirst();
-    if (!flag) return null;
-    const rows = await db.selectFrom('variations').select('key').where('flag_id', '=', flag.id).orderBy('position').orderBy('id').execute();
-    return rows.map((r) => r.key);
   }
 }
