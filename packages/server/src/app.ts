@@ -129,6 +129,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ajv: { customOptions: ajvCustomOptions },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  database.onConnectionError((error) => app.log.warn({ err: error }, 'database connection lost; the pool opens a new one for the next query'));
   app.decorate('services', createServices(config, database));
   // The first admin (SWITCHYARD_ADMIN_*): created once, a no-op on every later or concurrent start.
   const bootstrapped = await app.services.bootstrap.run();

@@ -19,6 +19,12 @@ export interface DatabaseHandle {
   /** Answers when the database can run a query; used by `/readyz`. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Where a pooled PostgreSQL connection's error goes when no query is running on it (the server
+   * restarted, an admin or a proxy closed it): the pool drops that connection and opens a new one
+   * for the next query. Until set, a process warning.
+   */
+  onConnectionError(listener: (error: Error) => void): void;
 }
 
 // int8 (20) comes back as a string from pg by default; our ids stay below 2^53, so a number is exact.
@@ -47,6 +53,8 @@ export function openDatabase(target: DatabaseTarget): DatabaseHandle {
         await sql`select 1`.execute(db);
       },
       close: () => db.destroy(),
+      // better-sqlite3 reports every error through the query that met it.
+      onConnectionError: () => {},
     };
   }
   const pool = new pg.Pool({
@@ -54,6 +62,9 @@ export function openDatabase(target: DatabaseTarget): DatabaseHandle {
     max: target.poolSize ?? 10,
     types: pgTypes,
   });
+  // pg's pool emits 'error' for an idle connection that fails; unheard, that error would end the process.
+  let connectionError = (error: Error) => process.emitWarning(`PostgreSQL connection lost: ${error.message}`);
+  pool.on('error', (error) => connectionError(error));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
@@ -62,5 +73,8 @@ export function openDatabase(target: DatabaseTarget): DatabaseHandle {
       await sql`select 1`.execute(db);
     },
     close: () => db.destroy(),
+    onConnectionError: (listener) => {
+      connectionError = listener;
+    },
   };
 }
