@@ -11,8 +11,7 @@ export function installRequestMetrics(app: FastifyInstance, metrics: ServerMetri
   app.addHook('onResponse', (request, reply, done) => {
     // Fastify's 404 handler reports no route url (or its catch-all); both collapse into one label.
     const route = (request.is404 ? undefined : request.routeOptions.url) ?? 'unmatched';
-    metrics.countRequest(request.method, route, reply.statusCode);
-    metrics.httpRequestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    metrics.recordRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 }

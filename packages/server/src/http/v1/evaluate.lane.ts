@@ -61,6 +61,7 @@ export function createEvaluateLane(options: EvaluateLaneOptions): EvaluateLane {
   const { evaluation, apiKeys, countRateLimit, metrics, readiness, log, bodyLimit } = options;
   const validate = AjvCompiler()({}, { customOptions: ajvCustomOptions, plugins: [] })({ schema: EvaluateBody, method: 'POST', url: evaluatePath, httpPart: 'body' });
   let served = 0;
+  const recordRequest = metrics.requestRecorder('POST', evaluatePath);
 
   const send = (res: ServerResponse, started: number, status: number, type: string, payload: string, headers: Record<string, string>): void => {
     headers['content-type'] = type;
@@ -68,8 +69,7 @@ export function createEvaluateLane(options: EvaluateLaneOptions): EvaluateLane {
     if (readiness.shuttingDown) headers.connection = 'close';
     res.writeHead(status, headers);
     res.end(payload);
-    metrics.countRequest('POST', evaluatePath, status);
-    metrics.httpRequestDuration.observe({ method: 'POST', route: evaluatePath, status_code: String(status) }, (performance.now() - started) / 1000);
+    recordRequest(status, (performance.now() - started) / 1000);
   };
 
   const fail = (res: ServerResponse, started: number, id: string, error: unknown, headers: Record<string, string>): void => {
