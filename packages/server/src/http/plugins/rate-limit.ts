@@ -64,29 +64,45 @@ const windowSeconds = 60;
 
 /** The counting `installRateLimit` does, for a caller that is not a Fastify route (the evaluate lane). */
 export function createRateLimitCounter(options: RateLimitOptions): RateLimitCounter {
-  return (kind, actor, ip, settled) => {
-    const fail = (err: unknown) => settled(null, err as Error);
-    const counted = (result: RateLimitResult) => {
-      if (!result.allowed) return settled(result, new RateLimitedError(result.resetSeconds));
-      try {
-        if (kind === 'evaluation') options.policy?.admitEvaluation?.(actor);
-      } catch (err) {
-        return settled(result, err as Error);
-      }
-      settled(result, null);
-    };
+  // An API key's actor is one shared, frozen object per key (the evaluate path's caller), so its
+  // evaluation bucket key is built once, not per request.
+  const evaluationKeys = new WeakMap<Actor, string>();
+  const bucketOf = (kind: TrafficKind, actor: Actor | null, ip: string): string => {
     // Separate buckets: SDKs polling evaluations never use up a credential's management budget.
-    const key = kind === 'evaluation' ? `eval:${rateLimitKeyOf(actor, ip)}` : rateLimitKeyOf(actor, ip);
-    const count = (limit: number) => {
-      const result = options.limiter.hit(key, limit, windowSeconds);
-      if (result instanceof Promise) result.then(counted, fail);
-      else counted(result);
-    };
+    if (kind !== 'evaluation') return rateLimitKeyOf(actor, ip);
+    if (actor === null || actor.kind !== 'api_key' || actor.credentialId === null) return `eval:${rateLimitKeyOf(actor, ip)}`;
+    let key = evaluationKeys.get(actor);
+    if (key === undefined) evaluationKeys.set(actor, (key = `eval:${rateLimitKeyOf(actor, ip)}`));
+    return key;
+  };
+  const counted = (kind: TrafficKind, actor: Actor | null, result: RateLimitResult, settled: Parameters<RateLimitCounter>[3]) => {
+    if (!result.allowed) return settled(result, new RateLimitedError(result.resetSeconds));
+    try {
+      if (kind === 'evaluation') options.policy?.admitEvaluation?.(actor);
+    } catch (err) {
+      return settled(result, err as Error);
+    }
+    settled(result, null);
+  };
+  const count = (kind: TrafficKind, actor: Actor | null, key: string, limit: number, settled: Parameters<RateLimitCounter>[3]) => {
+    const result = options.limiter.hit(key, limit, windowSeconds);
+    // The in-memory limiter answers at once: no closure or promise per request on that path.
+    if (!(result instanceof Promise)) return counted(kind, actor, result, settled);
+    result.then(
+      (r) => counted(kind, actor, r, settled),
+      (err: unknown) => settled(null, err as Error),
+    );
+  };
+  return (kind, actor, ip, settled) => {
+    const key = bucketOf(kind, actor, ip);
     const limit = options.policy
       ? options.policy.limitFor(actor, kind)
       : kind === 'evaluation' ? (options.evaluationLimitPerMinute ?? options.limitPerMinute) : options.limitPerMinute;
-    if (limit instanceof Promise) limit.then(count, fail);
-    else count(limit);
+    if (!(limit instanceof Promise)) return count(kind, actor, key, limit, settled);
+    limit.then(
+      (l) => count(kind, actor, key, l, settled),
+      (err: unknown) => settled(null, err as Error),
+    );
   };
 }
 

@@ -199,4 +199,32 @@ describe('the evaluate lane at the rate limit', () => {
       await t.close();
     }
   });
+
+  it("counts each key in its own evaluation bucket, apart from the key's management budget", async () => {
+    const t = await createCountingTestApp('sqlite', { SWITCHYARD_EVALUATION_RATE_LIMIT_PER_MINUTE: '2', SWITCHYARD_RATE_LIMIT_PER_MINUTE: '5' });
+    try {
+      const admin = await signUp(t.app);
+      await t.app.inject({ method: 'POST', url: '/api/v1/projects/default/flags', headers: authHeader(admin.accessToken), payload: { key: 'checkout', type: 'boolean', defaultValue: false } });
+      const first = (await createApiKey(t.app, admin.accessToken, 'default', { environment: 'production', scope: 'server' })).key;
+      const second = (await createApiKey(t.app, admin.accessToken, 'default', { environment: 'production', scope: 'server' })).key;
+      await t.app.listen({ port: 0, host: '127.0.0.1' });
+      const port = (t.app.server.address() as AddressInfo).port;
+      const body = JSON.stringify({ flagKey: 'checkout' });
+      const evaluate = (key: string) => overSocket(port, { 'content-type': 'application/json', 'x-api-key': key }, body);
+      const remaining = async (key: string) => {
+        const a = await evaluate(key);
+        return `${a.status} ${a.headers['ratelimit-remaining']}`;
+      };
+      expect([await remaining(first), await remaining(first), await remaining(first)]).toEqual(['200 1', '200 0', '429 0']);
+      // The second key has its whole budget, however often the first one was refused.
+      expect([await remaining(second), await remaining(first), await remaining(second)]).toEqual(['200 1', '429 0', '200 0']);
+      expect(t.app.evaluateLane.served).toBe(6);
+      // The first key's management budget (limit 5) is untouched by its evaluations.
+      const flags = await overSocket(port, { 'x-api-key': first }, '', 'GET', '/api/v1/projects/default/flags');
+      expect(flags.headers['ratelimit-limit']).toBe('5');
+      expect(flags.headers['ratelimit-remaining']).toBe('4');
+    } finally {
+      await t.close();
+    }
+  });
 });
