@@ -12,7 +12,7 @@
 // node:http serves, so with it the ratio measures the client, not the servers (the script says so).
 // Prints requests/s, p50/p99 latency and the ratio to the ceiling. Build first (`npm run build`).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -127,7 +127,7 @@ async function startSwitchyard() {
   const cli = join(here, '..', 'dist', 'cli.js');
   const extra = process.env.BENCH_NODE_OPTIONS ? process.env.BENCH_NODE_OPTIONS.split(' ') : [];
   const server = onCore(0, process.execPath, [...extra, cli, 'serve'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', process.env.BENCH_SERVER_STDOUT ? openSync(process.env.BENCH_SERVER_STDOUT, 'w') : 'ignore', 'inherit'],
     cwd: dataDir,
     env: {
       ...process.env,

@@ -44,6 +44,7 @@ import { evaluatePath, evaluateRoutes } from './http/v1/evaluate.routes.js';
 import { createEvaluateLane, type EvaluateLane } from './http/v1/evaluate.lane.js';
 import { requestIdFor } from './http/request-id.js';
 import { ajvCustomOptions } from './http/ajv-options.js';
+import { lazySerializers } from './http/lazy-serializers.js';
 import { tenantFlagRoutes } from './http/v1/tenant-flags.routes.js';
 import { tenantRoutes } from './http/v1/tenants.routes.js';
 import { toggleSmartlyPlugin, toggleSmartlyPrefix } from './http/togglesmartly/plugin.js';
@@ -65,6 +66,8 @@ declare module 'fastify' {
     routeIndex: RouteIndex;
     /** Answers ordinary `POST /api/v1/evaluate` requests over a socket ahead of Fastify. */
     evaluateLane: EvaluateLane;
+    /** Compiles the response serializers no request has needed yet; returns how many (for tests). */
+    compileAllSerializers(): number;
   }
 }
 
@@ -91,6 +94,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // IntelliToggle's legacy aliases (`/api/…`, `/auth/…`, `/oauth/…`) are rewritten to their
   // versioned routes before routing, from the route index (set below, before any route).
   const legacyAliases = new LegacyAliases();
+  const serializers = lazySerializers();
   const app = Fastify({
     // Fastify's own HTTP/1 server set-up, with the evaluate lane in front of its handler.
     serverFactory: (handler, options) => {
@@ -127,6 +131,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       return logger.child(bindings, opts);
     },
     ajv: { customOptions: ajvCustomOptions },
+    schemaController: { compilersFactory: { buildSerializer: serializers.buildSerializer } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   database.onConnectionError((error) => app.log.warn({ err: error }, 'database connection lost; the pool opens a new one for the next query'));
@@ -220,6 +225,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const { evaluation, apiKeyMap, metrics, readiness } = app.services;
   const lane = createEvaluateLane({ evaluation, apiKeys: apiKeyMap, countRateLimit, metrics, readiness, log: hotPathLog(app.log), bodyLimit });
   app.decorate('evaluateLane', lane);
+  app.decorate('compileAllSerializers', serializers.compileAll);
   evaluateLane = lane;
   return app;
 }
