@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -41,8 +41,8 @@ interface Run {
   exited: Promise<number | null>;
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv): Run {
-  const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Run {
+  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const stdout: string[] = [];
   const stderr: string[] = [];
   child.stdout!.on('data', (d: Buffer) => stdout.push(String(d)));
@@ -131,6 +131,42 @@ describe.each(testDialects())('switchyard CLI on %s', (dialect) => {
       server.child.kill('SIGKILL');
       await db.drop();
     }
+  }, 60_000);
+
+  it('serve loads the PostgreSQL, Redis, SMTP and Stripe clients only when they are configured', async () => {
+    // Preloaded into the server: on exit it names which of the four packages Node loaded.
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-preload-'));
+    dirs.push(dir);
+    const preload = join(dir, 'report-loaded.cjs');
+    writeFileSync(
+      preload,
+      `process.on('exit', () => {
+        const names = new Set();
+        for (const file of Object.keys(require.cache)) {
+          const m = /[\\\\/]node_modules[\\\\/](stripe|pg|ioredis|nodemailer)[\\\\/]/.exec(file);
+          if (m) names.add(m[1]);
+        }
+        process.stderr.write('loaded ' + JSON.stringify([...names].sort()) + '\\n');
+      });`,
+    );
+    const loadedBy = async (extra: Record<string, string>) => {
+      const db = await dialectEnv(dialect);
+      const server = run(['serve'], baseEnv({ ...db.env, ...extra }), ['--require', preload]);
+      try {
+        const url = await listeningUrl(server);
+        expect((await fetch(`${url}/health`)).status).toBe(200);
+        server.child.kill('SIGTERM');
+        expect(await server.exited).toBe(0);
+        return JSON.parse(/loaded (\[.*\])/.exec(server.stderr.join(''))?.[1] ?? 'null') as string[] | null;
+      } finally {
+        server.child.kill('SIGKILL');
+        await db.drop();
+      }
+    };
+    const driver = dialect === 'postgres' ? ['pg'] : [];
+    expect(await loadedBy({})).toEqual(driver);
+    const configured = { REDIS_URL: 'redis://127.0.0.1:6379', SMTP_URL: 'smtp://127.0.0.1:2525', STRIPE_SECRET_KEY: 'sk_test_not_used' };
+    expect(await loadedBy(configured)).toEqual(['ioredis', 'nodemailer', ...driver, 'stripe']);
   }, 60_000);
 
   it('migrate runs the migrations alone and exits; a second run has nothing to do', async () => {

@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -27,11 +28,15 @@ export interface DatabaseHandle {
   onConnectionError(listener: (error: Error) => void): void;
 }
 
+// Loaded only for PostgreSQL, so an SQLite server never holds the driver.
+let pgModule: typeof pg | undefined;
+const loadPg = (): typeof pg => (pgModule ??= createRequire(import.meta.url)('pg') as typeof pg);
+
 // int8 (20) comes back as a string from pg by default; our ids stay below 2^53, so a number is exact.
 const pgTypes = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === 20) return (value: string) => Number(value);
-    return pg.types.getTypeParser(oid, format as 'text');
+    return loadPg().types.getTypeParser(oid, format as 'text');
   },
 };
 
@@ -57,7 +62,7 @@ export function openDatabase(target: DatabaseTarget): DatabaseHandle {
       onConnectionError: () => {},
     };
   }
-  const pool = new pg.Pool({
+  const pool = new (loadPg().Pool)({
     connectionString: target.url,
     max: target.poolSize ?? 10,
     types: pgTypes,

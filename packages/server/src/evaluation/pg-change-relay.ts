@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import type { Database } from '../db/schema.js';
 import type { ChangeBus, ConfigChange } from './change-bus.js';
 import type { RevisionStore } from './revision-store.js';
@@ -157,7 +158,8 @@ export class PostgresChangeRelay {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.options.url, keepAlive: true, application_name: 'switchyard-listen' });
+    const { Client } = createRequire(import.meta.url)('pg') as typeof pg;
+    const client = new Client({ connectionString: this.options.url, keepAlive: true, application_name: 'switchyard-listen' });
     client.on('notification', (message) => this.receive(message.payload));
     const lost = (err?: Error) => {
       if (this.client !== client) return;

@@ -1,4 +1,5 @@
-import Stripe from 'stripe';
+import { createRequire } from 'node:module';
+import type Stripe from 'stripe';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { isUniqueViolation } from '../../db/unique-violation.js';
@@ -14,6 +15,9 @@ import type { StripeSettings } from './billing-config.js';
 import type { BillingStore, BillingSubscription } from './billing-store.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
+
+// Loaded only when billing is configured: stripe's generated resources are the largest module a server without billing would otherwise hold.
+const loadStripe = (): typeof Stripe => createRequire(import.meta.url)('stripe') as typeof Stripe;
 
 /** Stripe answered with an error (or could not be reached): 502 `billing_provider_error` with Stripe's message. */
 export class BillingProviderError extends UnavailableError {
@@ -92,6 +96,7 @@ interface StripeSubscriptionLike {
  */
 export class BillingService {
   private readonly stripe: Stripe | null;
+  private readonly stripeError: typeof Stripe.errors.StripeError | null;
   private readonly priceToPlan = new Map<string, PlanId>();
 
   constructor(
@@ -103,8 +108,10 @@ export class BillingService {
     private readonly settings: StripeSettings | null,
     private readonly defaultPlan: PlanId,
   ) {
-    this.stripe = settings
-      ? new Stripe(settings.secretKey, {
+    const StripeClient = settings ? loadStripe() : null;
+    this.stripeError = StripeClient?.errors.StripeError ?? null;
+    this.stripe = settings && StripeClient
+      ? new StripeClient(settings.secretKey, {
           maxNetworkRetries: 0,
           timeout: 15_000,
           ...(settings.apiBase ? { host: settings.apiBase.host, port: settings.apiBase.port, protocol: settings.apiBase.protocol } : {}),
@@ -364,7 +371,7 @@ export class BillingService {
     try {
       return await fn();
     } catch (err) {
-      if (err instanceof Stripe.errors.StripeError) throw new BillingProviderError(err.message || 'Stripe request failed');
+      if (this.stripeError && err instanceof this.stripeError) throw new BillingProviderError(err.message || 'Stripe request failed');
       throw err;
     }
   }

@@ -1,5 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
-import nodemailer, { type Mail } from 'nodemailer';
+import { createRequire } from 'node:module';
+import type { Mail } from 'nodemailer';
+import type nodemailer from 'nodemailer';
 import type { Database } from '../../db/schema.js';
 import { newId, nowIso } from '../../domain/ids.js';
 import type { MailOutboxStore, OutboxMessage } from './mail-outbox-store.js';
@@ -77,7 +79,9 @@ export class SmtpMailer extends OutboxMailer {
   ) {
     super(db, outbox);
     // Short timeouts: delivery happens while a request waits for it.
-    this.transport = nodemailer.createTransport({
+    // Loaded here, so a server without SMTP_URL never holds nodemailer.
+    const { createTransport } = createRequire(import.meta.url)('nodemailer') as typeof nodemailer;
+    this.transport = createTransport({
       url: smtpUrl,
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,

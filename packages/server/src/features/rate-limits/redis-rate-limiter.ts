@@ -1,4 +1,6 @@
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type * as ioredis from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { RateLimiter, RateLimitResult } from './rate-limiter.js';
 
 /** Where the limiter reports Redis trouble (once per outage, not per request). */
@@ -54,7 +56,9 @@ export class RedisRateLimiter implements RateLimiter {
     this.prefix = options.prefix ?? 'switchyard:rl:';
     this.fallback = options.fallback;
     this.logger = options.logger;
-    this.redis = new Redis(options.url, {
+    // Loaded here, so a server without REDIS_URL never holds the client.
+    const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as typeof ioredis;
+    this.redis = new RedisClient(options.url, {
       // Fail fast while disconnected (the fallback answers) instead of queueing requests behind it.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
