@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import { createRequire } from 'node:module';
 import type pg from 'pg';
+import { requireWhenUsed } from '../require-when-used.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -28,9 +28,8 @@ export interface DatabaseHandle {
   onConnectionError(listener: (error: Error) => void): void;
 }
 
-// Loaded only for PostgreSQL, so an SQLite server never holds the driver.
-let pgModule: typeof pg | undefined;
-const loadPg = (): typeof pg => (pgModule ??= createRequire(import.meta.url)('pg') as typeof pg);
+/** The PostgreSQL driver, loaded on first use: an SQLite server never holds it. */
+export const loadPg = (): typeof pg => requireWhenUsed('pg') as typeof pg;
 
 // int8 (20) comes back as a string from pg by default; our ids stay below 2^53, so a number is exact.
 const pgTypes = {

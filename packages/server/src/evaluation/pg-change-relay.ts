@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import { createRequire } from 'node:module';
 import type pg from 'pg';
+import { loadPg } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 import type { ChangeBus, ConfigChange } from './change-bus.js';
 import type { RevisionStore } from './revision-store.js';
@@ -158,8 +158,7 @@ export class PostgresChangeRelay {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const { Client } = createRequire(import.meta.url)('pg') as typeof pg;
-    const client = new Client({ connectionString: this.options.url, keepAlive: true, application_name: 'switchyard-listen' });
+    const client = new (loadPg().Client)({ connectionString: this.options.url, keepAlive: true, application_name: 'switchyard-listen' });
     client.on('notification', (message) => this.receive(message.payload));
     const lost = (err?: Error) => {
       if (this.client !== client) return;

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import type Stripe from 'stripe';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
@@ -13,11 +12,9 @@ import type { EntitlementService, EvaluationQuota } from '../plans/entitlement-s
 import { sellablePlanIds, type FeatureName, type PlanId } from '../plans/plans.js';
 import type { StripeSettings } from './billing-config.js';
 import type { BillingStore, BillingSubscription } from './billing-store.js';
+import { requireWhenUsed } from '../../require-when-used.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
-
-// Loaded only when billing is configured: stripe's generated resources are the largest module a server without billing would otherwise hold.
-const loadStripe = (): typeof Stripe => createRequire(import.meta.url)('stripe') as typeof Stripe;
 
 /** Stripe answered with an error (or could not be reached): 502 `billing_provider_error` with Stripe's message. */
 export class BillingProviderError extends UnavailableError {
@@ -108,7 +105,8 @@ export class BillingService {
     private readonly settings: StripeSettings | null,
     private readonly defaultPlan: PlanId,
   ) {
-    const StripeClient = settings ? loadStripe() : null;
+    // stripe's generated resources are the largest module a server without billing would otherwise hold.
+    const StripeClient = settings ? (requireWhenUsed('stripe') as typeof Stripe) : null;
     this.stripeError = StripeClient?.errors.StripeError ?? null;
     this.stripe = settings && StripeClient
       ? new StripeClient(settings.secretKey, {

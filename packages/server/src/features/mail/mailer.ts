@@ -1,8 +1,8 @@
 import type { Kysely, Transaction } from 'kysely';
-import { createRequire } from 'node:module';
 import type { Mail } from 'nodemailer';
 import type nodemailer from 'nodemailer';
 import type { Database } from '../../db/schema.js';
+import { requireWhenUsed } from '../../require-when-used.js';
 import { newId, nowIso } from '../../domain/ids.js';
 import type { MailOutboxStore, OutboxMessage } from './mail-outbox-store.js';
 
@@ -79,8 +79,7 @@ export class SmtpMailer extends OutboxMailer {
   ) {
     super(db, outbox);
     // Short timeouts: delivery happens while a request waits for it.
-    // Loaded here, so a server without SMTP_URL never holds nodemailer.
-    const { createTransport } = createRequire(import.meta.url)('nodemailer') as typeof nodemailer;
+    const { createTransport } = requireWhenUsed('nodemailer') as typeof nodemailer;
     this.transport = createTransport({
       url: smtpUrl,
       connectionTimeout: 10_000,

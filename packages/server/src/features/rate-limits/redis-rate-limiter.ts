@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import type * as ioredis from 'ioredis';
 import type { Redis } from 'ioredis';
+import { requireWhenUsed } from '../../require-when-used.js';
 import type { RateLimiter, RateLimitResult } from './rate-limiter.js';
 
 /** Where the limiter reports Redis trouble (once per outage, not per request). */
@@ -56,8 +56,7 @@ export class RedisRateLimiter implements RateLimiter {
     this.prefix = options.prefix ?? 'switchyard:rl:';
     this.fallback = options.fallback;
     this.logger = options.logger;
-    // Loaded here, so a server without REDIS_URL never holds the client.
-    const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as typeof ioredis;
+    const { Redis: RedisClient } = requireWhenUsed('ioredis') as typeof ioredis;
     this.redis = new RedisClient(options.url, {
       // Fail fast while disconnected (the fallback answers) instead of queueing requests behind it.
       enableOfflineQueue: false,
