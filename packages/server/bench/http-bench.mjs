@@ -1,4 +1,4 @@
-/* global process, fetch, setTimeout, clearTimeout */
+/* global process */
 // `npm run bench:http`: the evaluate endpoint against the ceiling of any Node HTTP server here.
 //
 // 1. A bare node:http server answering a JSON POST is loaded (the ceiling).
@@ -11,53 +11,13 @@
 // else autocannon (`load.mjs`); autocannon tops out near 14,000 req/s on one core here, below what
 // node:http serves, so with it the ratio measures the client, not the servers (the script says so).
 // Prints requests/s, p50/p99 latency and the ratio to the ceiling. Build first (`npm run build`).
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { killAll, load as loadRun, pin, startCeiling, startSwitchyard, useWrk } from './servers.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const warmup = Number(process.env.BENCH_WARMUP ?? 3);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const pin = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
-const useWrk = process.env.BENCH_LOAD !== 'autocannon' && spawnSync('wrk', ['--version']).error === undefined;
-const children = new Set();
-
-function onCore(core, command, args, options) {
-  const child = pin ? spawn('taskset', ['-c', String(core), command, ...args], options) : spawn(command, args, options);
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-async function waitFor(url, timeoutMs = 30_000) {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-}
 
 /** CPU seconds (user + system) a process has used so far, from /proc; null where there is none. */
 function cpuSeconds(pid) {
@@ -81,94 +41,7 @@ async function measured(server, url, flagKey, apiKey) {
 }
 
 function load(url, seconds, flagKey, apiKey) {
-  return new Promise((resolve, reject) => {
-    const child = useWrk
-      ? onCore(1, 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '-s', join(here, 'load.lua'), url], {
-          stdio: ['ignore', 'pipe', 'inherit'],
-          env: { ...process.env, BENCH_FLAG_KEY: flagKey, BENCH_API_KEY: apiKey ?? '' },
-        })
-      : onCore(1, process.execPath, [join(here, 'load.mjs'), url, String(seconds), String(connections), flagKey, apiKey ?? ''], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1))) : reject(new Error(`load generator exited ${code}`))));
-  });
-}
-
-async function stop(child) {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function api(base, method, path, body, headers = {}) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function startCeiling(script = 'bare-server.mjs') {
-  const port = await freePort();
-  const server = onCore(0, process.execPath, [join(here, script), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve) => server.stdout.once('data', resolve));
-  return { server, url: `http://127.0.0.1:${port}/`, apiKey: undefined, stop: () => stop(server) };
-}
-
-async function startSwitchyard() {
-  const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
-  const cli = join(here, '..', 'dist', 'cli.js');
-  const extra = process.env.BENCH_NODE_OPTIONS ? process.env.BENCH_NODE_OPTIONS.split(' ') : [];
-  const server = onCore(0, process.execPath, [...extra, cli, 'serve'], {
-    stdio: ['ignore', process.env.BENCH_SERVER_STDOUT ? openSync(process.env.BENCH_SERVER_STDOUT, 'w') : 'ignore', 'inherit'],
-    cwd: dataDir,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      SWITCHYARD_DATA_DIR: dataDir,
-      DATABASE_URL: '',
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-      // The load is one key hammering one endpoint on purpose; the default per-key limit would answer 429s.
-      SWITCHYARD_RATE_LIMIT_PER_MINUTE: '1000000',
-      SWITCHYARD_EVALUATION_RATE_LIMIT_PER_MINUTE: '10000000',
-    },
-  });
-  const base = `http://127.0.0.1:${port}`;
-  const cleanup = async () => {
-    await stop(server);
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  try {
-    await waitFor(`${base}/healthz`);
-    const signup = await api(base, 'POST', '/api/v1/auth/signup', { email: 'bench@example.test', password: 'bench-password-1', name: 'Bench' });
-    const auth = { authorization: `Bearer ${signup.data.accessToken}` };
-    await api(base, 'POST', '/api/v1/projects/default/flags', { key: 'checkout', type: 'boolean', defaultValue: false }, auth);
-    await api(base, 'POST', '/api/v1/projects/default/flags/checkout/environments/production/enable', undefined, auth);
-    const rules = [
-      { conditions: [{ attribute: 'plan', operator: 'EQUALS', value: 'enterprise' }], serve: 'on' },
-      { conditions: [{ attribute: 'email', operator: 'ENDS_WITH', value: '@example.com' }], serve: 'on' },
-      {
-        conditions: [{ attribute: 'country', operator: 'IN', value: ['NL', 'DE'] }],
-        serve: { rollout: { variations: [{ variation: 'on', weight: 50 }, { variation: 'off', weight: 50 }] } },
-      },
-    ];
-    for (const rule of rules) await api(base, 'POST', '/api/v1/projects/default/rules', { flag: 'checkout', environment: 'production', ...rule }, auth);
-    const key = await api(base, 'POST', '/api/v1/projects/default/api-keys', { name: 'bench', environment: 'production', scope: 'server' }, auth);
-    const probe = await api(base, 'POST', '/api/v1/evaluate', { flagKey: 'checkout', context: { targetingKey: 'u', plan: 'enterprise' } }, { 'x-api-key': key.key });
-    if (probe.value !== true || probe.kind !== 'RULE_MATCH') throw new Error(`unexpected evaluation: ${JSON.stringify(probe)}`);
-    return { server, url: `${base}/api/v1/evaluate`, apiKey: key.key, stop: cleanup };
-  } catch (error) {
-    await cleanup();
-    throw error;
-  }
+  return loadRun(url, { seconds, connections, flagKey, apiKey });
 }
 
 function median(results) {
@@ -194,7 +67,7 @@ function line(name, r) {
 }
 
 process.on('SIGINT', () => {
-  for (const c of children) c.kill('SIGKILL');
+  killAll();
   process.exit(130);
 });
 
@@ -247,5 +120,5 @@ try {
     process.exitCode = 1;
   }
 } finally {
-  for (const c of children) c.kill('SIGKILL');
+  killAll();
 }
