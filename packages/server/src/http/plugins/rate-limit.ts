@@ -53,12 +53,10 @@ export function rateLimitKey(request: FastifyRequest): string {
  * `RateLimitedError` past the limit, or the policy's refusal of an evaluation. Synchronous when
  * the limit and the count are (the in-memory limiter, a cached plan).
  */
-export type RateLimitCounter = (
-  kind: TrafficKind,
-  actor: Actor | null,
-  ip: string,
-  settled: (result: RateLimitResult | null, error: Error | null) => void,
-) => void;
+export type RateLimitCounter = (kind: TrafficKind, actor: Actor | null, ip: string, settled: RateLimitSettled) => void;
+
+/** What a `RateLimitCounter` calls back with: the count (null when the limiter failed) and the error to answer, if any. */
+export type RateLimitSettled = (result: RateLimitResult | null, error: Error | null) => void;
 
 const windowSeconds = 60;
 
@@ -70,12 +68,15 @@ export function createRateLimitCounter(options: RateLimitOptions): RateLimitCoun
   const bucketOf = (kind: TrafficKind, actor: Actor | null, ip: string): string => {
     // Separate buckets: SDKs polling evaluations never use up a credential's management budget.
     if (kind !== 'evaluation') return rateLimitKeyOf(actor, ip);
-    if (actor === null || actor.kind !== 'api_key' || actor.credentialId === null) return `eval:${rateLimitKeyOf(actor, ip)}`;
-    let key = evaluationKeys.get(actor);
-    if (key === undefined) evaluationKeys.set(actor, (key = `eval:${rateLimitKeyOf(actor, ip)}`));
+    const perKey = actor !== null && actor.kind === 'api_key' && actor.credentialId !== null;
+    let key = perKey ? evaluationKeys.get(actor) : undefined;
+    if (key === undefined) {
+      key = `eval:${rateLimitKeyOf(actor, ip)}`;
+      if (perKey) evaluationKeys.set(actor, key);
+    }
     return key;
   };
-  const counted = (kind: TrafficKind, actor: Actor | null, result: RateLimitResult, settled: Parameters<RateLimitCounter>[3]) => {
+  const counted = (kind: TrafficKind, actor: Actor | null, result: RateLimitResult, settled: RateLimitSettled) => {
     if (!result.allowed) return settled(result, new RateLimitedError(result.resetSeconds));
     try {
       if (kind === 'evaluation') options.policy?.admitEvaluation?.(actor);
@@ -84,7 +85,7 @@ export function createRateLimitCounter(options: RateLimitOptions): RateLimitCoun
     }
     settled(result, null);
   };
-  const count = (kind: TrafficKind, actor: Actor | null, key: string, limit: number, settled: Parameters<RateLimitCounter>[3]) => {
+  const count = (kind: TrafficKind, actor: Actor | null, key: string, limit: number, settled: RateLimitSettled) => {
     const result = options.limiter.hit(key, limit, windowSeconds);
     // The in-memory limiter answers at once: no closure or promise per request on that path.
     if (!(result instanceof Promise)) return counted(kind, actor, result, settled);
