@@ -4,9 +4,10 @@
 // (all its threads: JIT compiler and GC helpers included) whatever else the host is doing, so the
 // figures repeat where req/s on this shared host swing by half from one round to the next.
 //
-// Per server: start under callgrind, warm up with load (the JIT tiers up by call counts, as it does
-// at full speed), zero the counters, load for the counted window and divide the instructions by the
-// requests answered. Work done per second rather than per request (timers, periodic flushes) weighs
+// Per server: start under callgrind with instrumentation off, warm up with load (uninstrumented, so
+// about ten times slower than native rather than fifty; the JIT tiers up by call counts, as it does
+// at full speed), switch instrumentation on, zero the counters, load for the counted window and
+// divide the instructions by the requests answered. Work done per second rather than per request (timers, periodic flushes) weighs
 // more per request under valgrind's ~50-fold slowdown than at full speed; it is small here.
 // Only user space is counted: the kernel's share (read, writev, epoll) is about the same for every
 // server, so this ratio is lower than the req/s ratio would be with equal kernel work added to both.

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const here = dirname(fileURLToPath(import.meta.url));
+const here = dirname(fileURLToPath(import.meta.url));
 export const pin = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 export const useWrk = process.env.BENCH_LOAD !== 'autocannon' && spawnSync('wrk', ['--version']).error === undefined;
 const children = new Set();
@@ -56,7 +56,8 @@ export async function waitFor(url, timeoutMs = 30_000) {
 /**
  * One load run of `seconds` against `url` (the benchmark's flag, a new targeting key and attributes
  * per request), resolved with the generator's JSON line: requestsPerSecond, total, p50, p99 (ms),
- * non2xx, errors. `timeoutSeconds` is how long a response may take before wrk counts an error.
+ * non2xx, errors. `timeoutSeconds` is how long a response may take before wrk counts an error (wrk
+ * only: load.mjs keeps autocannon's own timeout).
  */
 export function load(url, { seconds, connections, flagKey, apiKey, timeoutSeconds = 2 }) {
   return new Promise((resolve, reject) => {
