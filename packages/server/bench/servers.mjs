@@ -73,13 +73,32 @@ export function load(url, { seconds, connections, flagKey, apiKey, timeoutSecond
   });
 }
 
-async function stop(child) {
+/** Stops a server process: SIGTERM (it drains), SIGKILL if it has not exited within `graceMs`. */
+export async function stopProcess(child, graceMs = 60_000) {
   if (child.exitCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
+}
+
+/**
+ * The environment a benchmarked Switchyard server runs with: on `port`, on a fresh SQLite file in
+ * `dataDir`, per-key limits raised (a benchmark is one key hammering on purpose; the default limit
+ * would answer 429s), then `overrides` (log level, a database URL, …).
+ */
+export function serverEnv(port, dataDir, overrides = {}) {
+  return {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    SWITCHYARD_DATA_DIR: dataDir,
+    DATABASE_URL: '',
+    SWITCHYARD_RATE_LIMIT_PER_MINUTE: '1000000',
+    SWITCHYARD_EVALUATION_RATE_LIMIT_PER_MINUTE: '10000000',
+    ...overrides,
+  };
 }
 
 /** One JSON call to the API; throws on a non-2xx answer. */
@@ -99,7 +118,7 @@ export async function startCeiling(script = 'bare-server.mjs', wrap = noWrap) {
   const port = await freePort();
   const server = onCore(0, ...wrap(process.execPath, [join(here, script), String(port)]), { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve) => server.stdout.once('data', resolve));
-  return { server, url: `http://127.0.0.1:${port}/`, apiKey: undefined, stop: () => stop(server) };
+  return { server, url: `http://127.0.0.1:${port}/`, apiKey: undefined, stop: () => stopProcess(server) };
 }
 
 /**
@@ -114,21 +133,11 @@ export async function startSwitchyard(wrap = noWrap, startTimeoutMs = 30_000) {
   const server = onCore(0, ...wrap(process.execPath, [...extra, cli, 'serve']), {
     stdio: ['ignore', process.env.BENCH_SERVER_STDOUT ? openSync(process.env.BENCH_SERVER_STDOUT, 'w') : 'ignore', 'inherit'],
     cwd: dataDir,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      SWITCHYARD_DATA_DIR: dataDir,
-      DATABASE_URL: '',
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-      // The load is one key hammering one endpoint on purpose; the default per-key limit would answer 429s.
-      SWITCHYARD_RATE_LIMIT_PER_MINUTE: '1000000',
-      SWITCHYARD_EVALUATION_RATE_LIMIT_PER_MINUTE: '10000000',
-    },
+    env: serverEnv(port, dataDir, { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' }),
   });
   const base = `http://127.0.0.1:${port}`;
   const cleanup = async () => {
-    await stop(server);
+    await stopProcess(server);
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {

@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { api, freePort, waitFor } from './servers.mjs';
+import { api, freePort, serverEnv, stopProcess, waitFor } from './servers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const sizes = (process.env.BENCH_SUBSCRIBERS ?? '100,1000').split(',').map(Number);
@@ -34,18 +34,8 @@ async function startServer(env) {
   const child = spawn(process.execPath, ['--expose-gc', join(here, 'gc-serve.mjs'), 'serve'], {
     stdio: ['ignore', 'ignore', 'inherit'],
     cwd: dataDir,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      SWITCHYARD_DATA_DIR: dataDir,
-      DATABASE_URL: '',
-      LOG_LEVEL: 'warn',
-      // 1,000 streams with one key open within a second; the default per-key limit would refuse most.
-      SWITCHYARD_RATE_LIMIT_PER_MINUTE: '1000000',
-      SWITCHYARD_EVALUATION_RATE_LIMIT_PER_MINUTE: '10000000',
-      ...env,
-    },
+    // 1,000 streams with one key open within a second: serverEnv's raised limits let them.
+    env: serverEnv(port, dataDir, { LOG_LEVEL: 'warn', ...env }),
   });
   children.add(child);
   child.on('exit', () => children.delete(child));
@@ -55,13 +45,7 @@ async function startServer(env) {
     base,
     pid: child.pid,
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await stopProcess(child, 15_000);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
